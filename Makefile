@@ -1,0 +1,40 @@
+# The two commands of the README: `make demo` and `make test`.
+# Each creates .venv if missing, installs catlearn (not editable: we test what
+# ships) with its extras, pinned by constraints.txt, and runs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+
+.PHONY: demo test lint typecheck install bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# Dependencies are reinstalled only when pyproject.toml or constraints.txt change.
+$(VENV)/.deps: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) install --quiet -c constraints.txt ".[dev]"
+	touch $@
+
+install: $(VENV)/.deps
+	$(PIP) install --quiet --no-deps --force-reinstall .
+
+demo: install
+	$(BIN)/python examples/demo.py
+
+lint: install
+	$(BIN)/ruff check catlearn tests examples bench
+	$(BIN)/mypy
+
+# Tests run against the installed package: pytest is called as a script (so the
+# working tree is not on sys.path) and doctests are collected from the
+# installed modules with --pyargs.
+test: install lint
+	cd tests && ../$(BIN)/pytest -p no:cacheprovider -q . --pyargs catlearn
+
+bench: install
+	$(BIN)/python bench/smooth_overhead.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,45 @@
+"""catlearn: models are string diagrams of parametrised lenses; functors give
+them meaning.
+
+>>> import jax, jax.numpy as jnp, catlearn as cl
+>>> model = cl.nn.mlp([4, 8, 3])
+>>> prog = cl.Smooth()(model)
+>>> params = prog.init(jax.random.key(0))
+>>> prog(params, jnp.zeros((5, 4))).shape
+(5, 3)
+"""
+
+from . import diagrams as diagrams
+from . import functors as functors
+from . import learn as learn
+from . import nn as nn
+from ._errors import CatlearnError as CatlearnError
+from ._errors import CompositionError as CompositionError
+from ._errors import MissingRuleError as MissingRuleError
+from ._errors import ParamError as ParamError
+from ._errors import SemanticsError as SemanticsError
+from ._errors import ShapeError as ShapeError
+from ._errors import TypeSpecError as TypeSpecError
+from .diagrams import Box as Box
+from .diagrams import Copy as Copy
+from .diagrams import Diagram as Diagram
+from .diagrams import Discard as Discard
+from .diagrams import Id as Id
+from .diagrams import Param as Param
+from .diagrams import Swap as Swap
+from .diagrams import bits as bits
+from .diagrams import draw as draw
+from .diagrams import params as params
+from .diagrams import real as real
+from .functors import Functor as Functor
+from .functors import Program as Program
+from .functors import Rule as Rule
+from .functors import Smooth as Smooth
+
+from .learn import FitResult as FitResult
+from .learn import evaluate as evaluate
+from .learn import fit as fit
+from .learn import losses as losses
+from .learn import optim as optim
+
+__version__ = "0.1.0"

@@ -1,0 +1,45 @@
+"""catlearn's exceptions: one root, one subclass per kind of mistake.
+
+Every message names the offending object, both sides of a mismatch, and the fix.
+"""
+
+from __future__ import annotations
+
+from discopy.utils import AxiomError
+
+
+class CatlearnError(Exception):
+    """Root of every error catlearn raises on bad input."""
+
+
+class CompositionError(CatlearnError, AxiomError):
+    """Two diagrams do not compose: the codomain of one is not the domain of the
+    other. Also an ``AxiomError``, so DisCoPy code that catches those still works.
+    """
+
+
+class TypeSpecError(CatlearnError, ValueError):
+    """A wire type was asked for with an invalid shape or size."""
+
+
+class ParamError(CatlearnError, KeyError):
+    """A parameter dict is missing a name, has a wrong shape, or two parameters
+    share a name with different types."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class ShapeError(CatlearnError, ValueError):
+    """A batch does not match the type of the wire it is fed to."""
+
+
+class MissingRuleError(CatlearnError, KeyError):
+    """A functor has no rule for a generator of the diagram it compiles."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class SemanticsError(CatlearnError, TypeError):
+    """A functor cannot interpret a wire type (e.g. a real wire under Boolean)."""

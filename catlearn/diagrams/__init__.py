@@ -1,0 +1,27 @@
+"""Syntax: wire types, generators, parameters and string diagrams.
+
+Imports no JAX: diagrams are pure syntax, given meaning by functors.
+"""
+
+from ._diagram import Box as Box
+from ._diagram import Copy as Copy
+from ._diagram import Diagram as Diagram
+from ._diagram import Discard as Discard
+from ._diagram import Id as Id
+from ._diagram import Param as Param
+from ._diagram import SwapTypes as Swap
+from ._diagram import as_diagram as from_discopy
+from ._diagram import boxes as boxes
+from ._diagram import draw as draw
+from ._diagram import param_boxes as param_boxes
+from ._diagram import params as params
+from ._diagram import spec as spec
+from ._types import Wire as Wire
+from ._types import bits as bits
+from ._types import real as real
+from ._types import wires as wires
+
+__all__ = [
+    "Box", "Copy", "Diagram", "Discard", "Id", "Param", "Swap", "Wire", "bits",
+    "boxes", "draw", "from_discopy", "param_boxes", "params", "real", "spec", "wires",
+]

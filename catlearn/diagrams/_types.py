@@ -1,0 +1,89 @@
+"""Wire types. A type is a DisCoPy ``Ty`` whose objects are :class:`Wire` s.
+
+A wire carries, per example, a float array of a fixed shape (``real``) or a
+vector of bits (``bits``). The batch axis is never part of a type.
+
+>>> from catlearn import real, bits
+>>> real(3) @ bits(2)
+monoidal.Ty(real(3), bits(2))
+>>> real(3) == real(3, name="x")   # the name is a label, not part of the type
+True
+>>> real(2, 2) @ real() == real(2, 2) @ real()
+True
+"""
+
+from __future__ import annotations
+
+from discopy import cat
+from discopy.monoidal import Ty
+
+from .._errors import TypeSpecError
+
+KINDS = ("real", "bits")
+
+
+class Wire(cat.Ob):
+    """One wire: a kind (``"real"`` or ``"bits"``) and a per-example shape.
+
+    Equality and hashing use the kind and shape only; ``name`` is a label
+    shown in drawings.
+    """
+
+    def __init__(self, kind: str, shape: tuple[int, ...], name: str | None = None):
+        if kind not in KINDS:
+            raise TypeSpecError(f"wire kind {kind!r} is not one of {KINDS}.")
+        self.kind, self.shape, self.label = kind, tuple(shape), name
+        dims = ", ".join(map(str, self.shape))
+        super().__init__(name or f"{kind}({dims})")
+
+    @property
+    def size(self) -> int:
+        """Number of scalars (or bits) in one example of this wire."""
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Wire) and (self.kind, self.shape) == (
+            other.kind,
+            other.shape,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.shape))
+
+    def __repr__(self) -> str:
+        args = [str(d) for d in self.shape]
+        if self.label:
+            args.append(f"name={self.label!r}")
+        return f"{self.kind}({', '.join(args)})"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _check_dims(what: str, dims: tuple[int, ...]) -> tuple[int, ...]:
+    for d in dims:
+        if not isinstance(d, int) or isinstance(d, bool) or d < 1:
+            raise TypeSpecError(
+                f"{what}{dims}: every dimension must be a positive int, got {d!r}. "
+                f"Fix: pass sizes like {what}(3) or {what}(2, 4)."
+            )
+    return tuple(dims)
+
+
+def real(*shape: int, name: str | None = None) -> Ty:
+    """One wire of float arrays of the given per-example shape (``real()`` is a
+    scalar per example)."""
+    return Ty(Wire("real", _check_dims("real", shape), name))
+
+
+def bits(n: int, name: str | None = None) -> Ty:
+    """One wire of ``n`` bits per example."""
+    return Ty(Wire("bits", _check_dims("bits", (n,)), name))
+
+
+def wires(ty: Ty) -> tuple[Wire, ...]:
+    """The wires of a type, left to right."""
+    return tuple(ty.inside)

@@ -1,0 +1,153 @@
+"""Functors: from diagrams (syntax) to programs (semantics).
+
+A functor is a table ``{generator name: Rule}`` plus what it makes of wires
+(value types, parameter initialisation, the cotangent monoid). Applying it to a
+diagram compiles the diagram once into a :class:`Program`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from discopy import markov
+
+from .._errors import MissingRuleError, SemanticsError
+from ..diagrams import Diagram, Param, Wire, from_discopy
+from ._program import Program, Slot, Step
+from ._rule import Rule
+
+
+class Functor:
+    """Base class of catlearn's semantics. Subclasses set ``RULES`` (the table of
+    generators) and the wire-level hooks; users extend a functor with
+    ``F.extend({"name": Rule(forward, reverse)})``.
+    """
+
+    RULES: Mapping[str, Rule] = {}
+    KINDS: tuple[str, ...] = ("real", "bits")
+
+    def __init__(self, rules: Mapping[str, Rule] | None = None):
+        self.rules: dict[str, Rule] = {**self.RULES, **(rules or {})}
+
+    def extend(self, rules: Mapping[str, Rule]) -> Functor:
+        """A new functor of the same kind with extra (or replaced) rules."""
+        extra = {k: v for k, v in self.rules.items() if self.RULES.get(k) is not v}
+        return type(self)({**extra, **rules})
+
+    # -- compile ----------------------------------------------------------------
+    def __call__(self, diagram: Any) -> Program:
+        """Compile ``diagram`` into a :class:`Program` (one pass over its layers)."""
+        return compile_diagram(self, from_discopy(diagram))
+
+    def check_wire(self, wire: Wire, where: str) -> None:
+        """Raise ``SemanticsError`` if this functor has no meaning for ``wire``."""
+        if wire.kind not in self.KINDS:
+            raise SemanticsError(
+                f"{self!r} cannot interpret the {wire.kind} wire {wire!r} of "
+                f"{where}: it interprets {self.KINDS} wires only. Fix: use a "
+                f"functor that interprets {wire.kind} wires, or convert the wire."
+            )
+
+    # -- values (overridden by each semantics) ------------------------------------
+    def coerce_input(self, x: Any, wire: Wire) -> Any:
+        return jnp.asarray(x)
+
+    def coerce_param(self, x: Any, wire: Wire) -> Any:
+        return jnp.asarray(x)
+
+    def coerce_cotangent(self, d: Any, like: Any) -> Any:
+        return jnp.asarray(d, dtype=like.dtype)
+
+    def init_param(self, box: Param, key: jax.Array) -> jax.Array:
+        raise NotImplementedError
+
+    # -- the cotangent monoid: R[copy] adds, R[discard] is zero --------------------
+    def add(self, a: Any, b: Any) -> Any:
+        return a + b
+
+    def zeros_like(self, x: Any) -> Any:
+        return jnp.zeros_like(x)
+
+    def sum_batch(self, d: Any) -> Any:
+        return jnp.sum(d, axis=0)
+
+    # -- values are transparent ---------------------------------------------------
+    def __repr__(self) -> str:
+        extra = sorted(k for k in self.rules if self.RULES.get(k) is not self.rules[k])
+        return f"{type(self).__name__}()" if not extra else (
+            f"{type(self).__name__}(rules={extra})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.rules == other.rules  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, tuple(sorted(self.rules))))
+
+
+def compile_diagram(functor: Functor, diagram: Diagram) -> Program:
+    """One pass over the layers: structural boxes rewire slots, parameters get
+    one slot per name, every other box becomes a step."""
+    slots: list[Slot] = []
+    steps: list[Step] = []
+    params: dict[str, tuple[Param, int]] = {}
+
+    def new_slot(wire: Wire, batched: bool) -> int:
+        slots.append(Slot(wire, batched))
+        return len(slots) - 1
+
+    for i, wire in enumerate(diagram.dom.inside):
+        functor.check_wire(wire, f"input {i} of the diagram")
+    current = [new_slot(w, True) for w in diagram.dom.inside]
+
+    def apply(box: Any, ins: list[int]) -> list[int]:
+        if isinstance(box, Param):
+            wire = box.cod.inside[0]
+            functor.check_wire(wire, f"parameter {box.name!r}")
+            if box.name not in params:
+                params[box.name] = (box, new_slot(wire, False))
+            elif params[box.name][0].cod != box.cod:
+                from ..diagrams import params as read_params
+
+                read_params(diagram)  # raises the ParamError naming both types
+            return [params[box.name][1]]
+        if isinstance(box, markov.Copy):  # copy (n >= 2) and discard (n = 0)
+            return ins * len(box.cod)
+        if isinstance(box, markov.Swap):
+            return [ins[1], ins[0]]
+        rule = functor.rules.get(box.name)
+        if rule is None:
+            known = ", ".join(sorted(functor.rules)) or "none"
+            raise MissingRuleError(
+                f"{functor!r} has no rule for the box {box.name!r} "
+                f"({box.dom!r} -> {box.cod!r}). It knows: {known}. Fix: add one "
+                f"with F = F.extend({{{box.name!r}: cl.Rule(forward, reverse)}})."
+            )
+        for j, wire in enumerate(box.cod.inside):
+            functor.check_wire(wire, f"output {j} of box {box.name!r}")
+        for j, wire in enumerate(box.dom.inside):
+            functor.check_wire(wire, f"input {j} of box {box.name!r}")
+        batched = any(slots[s].batched for s in ins)
+        outs = [new_slot(w, batched) for w in box.cod.inside]
+        steps.append(Step(box, rule, tuple(ins), tuple(outs)))
+        return outs
+
+    for layer in diagram.inside:
+        left, box, *tail = layer
+        pieces = [(len(left), box)]
+        offset = len(left) + len(box.dom)
+        for ty, other in zip(tail[::2], tail[1::2]):  # noqa: B905
+            offset += len(ty)
+            pieces.append((offset, other))
+            offset += len(other.dom)
+        new, pos = [], 0
+        for off, b in pieces:
+            new += current[pos:off]
+            new += apply(b, current[off : off + len(b.dom)])
+            pos = off + len(b.dom)
+        current = new + current[pos:]
+
+    return Program(functor, diagram, slots, steps, len(diagram.dom), params, current)

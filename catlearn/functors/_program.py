@@ -1,0 +1,264 @@
+"""A compiled diagram: a flat, topologically ordered list of steps over slots.
+
+Compiling walks the diagram's layers once. Structural boxes (identity, swap,
+copy, discard) become slot bookkeeping, not steps: a copy makes two wires read
+one slot, a discard leaves a slot unread. Running the program is one straight
+pass over the steps, with no recursion over the diagram.
+
+The reverse pass is the lens composite of the steps' rules, run backwards over
+the residuals the forward pass kept. Cotangents of a slot read twice are added
+with the functor's cotangent monoid (that is ``R[copy]``), and a slot nobody
+read gets the zero cotangent (``R[discard]``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import jax
+
+from .._errors import ParamError, ShapeError
+from ..diagrams import Diagram, Param, Wire
+from ._rule import Rule
+
+if TYPE_CHECKING:
+    from ._functor import Functor
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A value in the program: which wire type it has and whether it carries
+    the batch axis (inputs and what depends on them) or not (parameters)."""
+
+    wire: Wire
+    batched: bool
+
+
+@dataclass(frozen=True)
+class Step:
+    """Apply ``rule`` of ``box`` to the values in slots ``ins``; write ``outs``."""
+
+    box: Any
+    rule: Rule
+    ins: tuple[int, ...]
+    outs: tuple[int, ...]
+
+
+class Program:
+    """A diagram compiled by a functor. Call it as ``prog(params, *xs)``.
+
+    Inputs are batched along axis 0 (any batch size); parameters are not.
+    ``prog.init(key)`` draws parameters, ``prog.reverse(params, xs, dys)`` is the
+    reverse derivative ``R[F(diagram)]``, and ``prog.lens(params, xs)`` gives the
+    forward value with its backward map (the lens ``F(diagram)``).
+    """
+
+    def __init__(
+        self,
+        functor: Functor,
+        diagram: Diagram,
+        slots: Sequence[Slot],
+        steps: Sequence[Step],
+        n_inputs: int,
+        params: dict[str, tuple[Param, int]],
+        outputs: Sequence[int],
+    ):
+        self.functor, self.diagram = functor, diagram
+        self.slots, self.steps = tuple(slots), tuple(steps)
+        self.n_inputs, self._params, self.outputs = n_inputs, params, tuple(outputs)
+        self.dom: tuple[Wire, ...] = tuple(diagram.dom.inside)
+        self.cod: tuple[Wire, ...] = tuple(diagram.cod.inside)
+        self.trace_count = 0  # how many times JAX traced this program's pass
+        self._call = jax.jit(self.apply)
+        self._reverse = jax.jit(self._reverse_impl)
+
+    # -- parameters -------------------------------------------------------------
+    @property
+    def param_types(self) -> dict[str, Wire]:
+        """``{name: wire}`` of the parameters, in the diagram's stable order."""
+        return {name: box.cod.inside[0] for name, (box, _) in self._params.items()}
+
+    def init(self, key: jax.Array) -> dict[str, jax.Array]:
+        """Draw every parameter, deterministically from ``key``: the i-th
+        parameter uses ``fold_in(key, i)``."""
+        return {
+            name: self.functor.init_param(box, jax.random.fold_in(key, i))
+            for i, (name, (box, _)) in enumerate(self._params.items())
+        }
+
+    # -- forward ----------------------------------------------------------------
+    def __call__(self, params: dict[str, Any], *xs: Any) -> Any:
+        """Run the program (jitted). One output wire gives an array, several a
+        tuple."""
+        ys = self._call(params, *xs)
+        return ys
+
+    def apply(self, params: dict[str, Any], *xs: Any) -> Any:
+        """The same as calling the program, without the ``jax.jit`` wrapper."""
+        ys, _, _ = self._forward(params, xs)
+        return ys[0] if len(ys) == 1 else tuple(ys)
+
+    def _forward(
+        self, params: dict[str, Any], xs: Sequence[Any]
+    ) -> tuple[list[Any], list[Any], list[Any]]:
+        self.trace_count += 1
+        env: list[Any] = [None] * len(self.slots)
+        for i, x in enumerate(self._check_inputs(xs)):
+            env[i] = x
+        for name, value in self._check_params(params).items():
+            env[self._params[name][1]] = value
+        residuals = []
+        for step in self.steps:
+            ys, res = step.rule.forward(step.box, *(env[s] for s in step.ins))
+            for s, y in zip(step.outs, ys, strict=True):
+                env[s] = y
+            residuals.append(res)
+        batch = env[0].shape[0] if self.n_inputs else None
+        outs = [self._broadcast(env[s], s, batch) for s in self.outputs]
+        return outs, residuals, env
+
+    def _broadcast(self, value: Any, slot: int, batch: int | None) -> Any:
+        # An output that depends on no input is the same for every example.
+        if batch is None or self.slots[slot].batched:
+            return value
+        return jax.numpy.broadcast_to(value, (batch, *value.shape))
+
+    # -- reverse ----------------------------------------------------------------
+    def lens(
+        self, params: dict[str, Any], xs: Sequence[Any]
+    ) -> tuple[Any, Callable[[Any], tuple[dict[str, Any], tuple[Any, ...]]]]:
+        """The lens ``F(diagram)`` at ``(params, xs)``: the forward value and the
+        backward map ``dys -> (dparams, dxs)``, which reuses the forward
+        residuals."""
+        xs = _as_tuple(xs)
+        outs, residuals, env = self._forward(params, xs)
+        value = outs[0] if len(outs) == 1 else tuple(outs)
+
+        def backward(dys: Any) -> tuple[dict[str, Any], tuple[Any, ...]]:
+            return self._backward(env, residuals, _as_tuple(dys))
+
+        return value, backward
+
+    def reverse(
+        self, params: dict[str, Any], xs: Any, dys: Any
+    ) -> tuple[dict[str, Any], tuple[Any, ...]]:
+        """The reverse derivative: ``(dparams, dxs) = R[F(d)]((params, xs), dys)``."""
+        return self._reverse(params, _as_tuple(xs), _as_tuple(dys))
+
+    def _reverse_impl(
+        self, params: dict[str, Any], xs: tuple[Any, ...], dys: tuple[Any, ...]
+    ) -> tuple[dict[str, Any], tuple[Any, ...]]:
+        _, backward = self.lens(params, xs)
+        return backward(dys)
+
+    def _backward(
+        self, env: list[Any], residuals: list[Any], dys: tuple[Any, ...]
+    ) -> tuple[dict[str, Any], tuple[Any, ...]]:
+        F = self.functor
+        if len(dys) != len(self.outputs):
+            raise ShapeError(
+                f"reverse of {self!r}: got {len(dys)} output cotangents, expected "
+                f"{len(self.outputs)} (one per wire of {list(self.cod)})."
+            )
+        ct: list[Any] = [None] * len(self.slots)
+
+        def accumulate(slot: int, d: Any) -> None:
+            if d is None:
+                return
+            if not self.slots[slot].batched and d.ndim > env[slot].ndim:
+                d = F.sum_batch(d)  # R of copying a parameter to every example
+            ct[slot] = d if ct[slot] is None else F.add(ct[slot], d)
+
+        for slot, dy in zip(self.outputs, dys, strict=True):
+            accumulate(slot, F.coerce_cotangent(dy, env[slot]))
+        for step, res in zip(reversed(self.steps), reversed(residuals), strict=True):
+            if all(ct[s] is None for s in step.outs):
+                continue  # R[f](x, 0) = 0: nothing flows back through this step
+            d_outs = [F.zeros_like(env[s]) if ct[s] is None else ct[s] for s in step.outs]
+            d_ins = step.rule.reverse(step.box, res, *d_outs)
+            for s, d in zip(step.ins, d_ins, strict=True):
+                accumulate(s, d)
+
+        def final(slot: int) -> Any:
+            return F.zeros_like(env[slot]) if ct[slot] is None else ct[slot]
+
+        dparams = {name: final(slot) for name, (_, slot) in self._params.items()}
+        dxs = tuple(final(i) for i in range(self.n_inputs))
+        return dparams, dxs
+
+    # -- validation -------------------------------------------------------------
+    def _check_params(self, params: Any) -> dict[str, Any]:
+        if not isinstance(params, dict):
+            raise ParamError(
+                f"{self!r} expects a dict of parameters {{name: array}}, got "
+                f"{type(params).__name__}. Fix: params = prog.init(key)."
+            )
+        checked = {}
+        for name, wire in self.param_types.items():
+            if name not in params:
+                have = sorted(params)
+                raise ParamError(
+                    f"parameter {name!r} ({wire!r}) is missing from the params "
+                    f"dict, which has {have}. Fix: pass every name in "
+                    f"prog.param_types, e.g. from prog.init(key)."
+                )
+            value = params[name]
+            shape = tuple(getattr(value, "shape", ()))
+            if shape != wire.shape:
+                raise ParamError(
+                    f"parameter {name!r} has shape {shape}, expected {wire.shape} "
+                    f"for {wire!r}. Fix: reinitialise with prog.init(key) or "
+                    f"reshape the array."
+                )
+            checked[name] = self.functor.coerce_param(value, wire)
+        return checked
+
+    def _check_inputs(self, xs: Sequence[Any]) -> list[Any]:
+        if len(xs) != len(self.dom):
+            raise ShapeError(
+                f"{self!r} takes {len(self.dom)} input(s) {list(self.dom)}, got "
+                f"{len(xs)}. Fix: call prog(params, *xs) with one batch per wire."
+            )
+        out, batch = [], None
+        for i, (x, wire) in enumerate(zip(xs, self.dom, strict=True)):
+            x = self.functor.coerce_input(x, wire)
+            if x.ndim != len(wire.shape) + 1 or tuple(x.shape[1:]) != wire.shape:
+                raise ShapeError(
+                    f"input {i} of {self!r} is typed {wire!r}: expected a batch of "
+                    f"shape (batch, {', '.join(map(str, wire.shape))}), got "
+                    f"{tuple(x.shape)}. Fix: put examples on axis 0 and match the "
+                    f"feature shape {wire.shape}."
+                )
+            if batch is not None and x.shape[0] != batch:
+                raise ShapeError(
+                    f"input {i} of {self!r} has batch size {x.shape[0]}, but input "
+                    f"0 has {batch}. Fix: feed batches of one size."
+                )
+            batch = x.shape[0]
+            out.append(x)
+        return out
+
+    # -- printing ---------------------------------------------------------------
+    def __repr__(self) -> str:
+        return (
+            f"{self.functor!r}(<diagram {list(self.dom)} -> {list(self.cod)}, "
+            f"{len(self.steps)} steps>)"
+        )
+
+    def describe(self) -> str:
+        """A listing of the steps: ``s3, s4 = matmul(s0, s2)``."""
+        lines = [repr(self)]
+        for name, (_, slot) in self._params.items():
+            lines.append(f"  s{slot} = param {name!r}")
+        for st in self.steps:
+            outs = ", ".join(f"s{s}" for s in st.outs)
+            ins = ", ".join(f"s{s}" for s in st.ins)
+            lines.append(f"  {outs} = {st.box.name}({ins})")
+        lines.append("  return " + ", ".join(f"s{s}" for s in self.outputs))
+        return "\n".join(lines)
+
+
+def _as_tuple(v: Any) -> tuple[Any, ...]:
+    return tuple(v) if isinstance(v, tuple | list) else (v,)

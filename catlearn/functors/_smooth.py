@@ -1,0 +1,91 @@
+"""``Smooth``: the functor into JAX. Wires carry float arrays (bits relaxed to
+[0, 1]); each generator's forward rule and reverse-derivative rule sit side by
+side in one table.
+
+Functoriality, on the nose (``F(f >> g) = F(f) ; F(g)``):
+
+>>> import jax, jax.numpy as jnp, catlearn as cl
+>>> F = cl.Smooth()
+>>> f, g = cl.nn.dense(3, 4, name="f"), cl.nn.dense(4, 2, name="g")
+>>> p = F(f >> g).init(jax.random.key(0))
+>>> x = jnp.ones((5, 3))
+>>> assert jnp.allclose(F(f >> g)(p, x), F(g)(p, F(f)(p, x)))
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from ..backends import jax_ops as ops
+from ..diagrams import Param, Wire
+from ._functor import Functor
+from ._rule import Rule
+
+
+def _unary(fn: Any, rev: Any, doc: str) -> Rule:
+    """An elementwise generator whose reverse needs only its output."""
+
+    def forward(box: Any, x: Any) -> tuple[tuple[Any, ...], Any]:
+        y = fn(x)
+        return (y,), y
+
+    def reverse(box: Any, y: Any, dy: Any) -> tuple[Any, ...]:
+        return (rev(y, dy),)
+
+    return Rule(forward, reverse, doc)
+
+
+SMOOTH_RULES: dict[str, Rule] = {
+    # name: Rule(forward: (box, *xs) -> (ys, residuals), reverse: (box, res, *dys) -> dxs)
+    "matmul": Rule(
+        lambda box, w, x: ((ops.matmul(w, x),), (w, x)),
+        lambda box, r, dy: ops.matmul_reverse(r[0], r[1], dy),
+        "y = x @ w;  R: (dw, dx) = (x^T dy, dy w^T)",
+    ),
+    "add": Rule(
+        lambda box, a, b: ((a + b,), None),
+        lambda box, r, dy: (dy, dy),
+        "y = a + b;  R: (da, db) = (dy, dy)",
+    ),
+    "mul": Rule(
+        lambda box, a, b: ((a * b,), (a, b)),
+        lambda box, r, dy: (dy * r[1], dy * r[0]),
+        "y = a * b;  R: (da, db) = (dy * b, dy * a)",
+    ),
+    "relu": _unary(ops.relu, ops.relu_reverse, "y = max(x, 0);  R: dx = dy [y > 0]"),
+    "sigmoid": _unary(ops.sigmoid, ops.sigmoid_reverse, "R: dx = dy y (1 - y)"),
+    "tanh": _unary(ops.tanh, ops.tanh_reverse, "R: dx = dy (1 - y^2)"),
+    "softmax": _unary(ops.softmax, ops.softmax_reverse, "R: dx = y (dy - <dy, y>)"),
+}
+
+
+class Smooth(Functor):
+    """The smooth relaxation into JAX, trained by gradient descent.
+
+    ``real`` wires carry float32 arrays; ``bits`` wires carry floats in [0, 1].
+    """
+
+    RULES = SMOOTH_RULES
+
+    def coerce_input(self, x: Any, wire: Wire) -> Any:
+        x = jnp.asarray(x)
+        if not jnp.issubdtype(x.dtype, jnp.floating):
+            x = x.astype(jnp.float32)
+        return x
+
+    def coerce_param(self, x: Any, wire: Wire) -> Any:
+        return self.coerce_input(x, wire)
+
+    def init_param(self, box: Param, key: jax.Array) -> jax.Array:
+        shape, spec = box.cod.inside[0].shape, box.spec
+        init, scale = spec["init"], spec["scale"]
+        if init == "normal":
+            return scale * jax.random.normal(key, shape, jnp.float32)
+        if init == "uniform":
+            return jax.random.uniform(key, shape, jnp.float32, -scale, scale)
+        if init == "ones":
+            return jnp.ones(shape, jnp.float32)
+        return jnp.zeros(shape, jnp.float32)

@@ -1,0 +1,16 @@
+"""Learning: loss lenses, optimiser lenses, and training as their composite."""
+
+from . import losses as losses
+from . import optim as optim
+from ._fit import FitResult as FitResult
+from ._fit import evaluate as evaluate
+from ._fit import fit as fit
+from ._fit import history_table as history_table
+from ._fit import train_step as train_step
+from .losses import Loss as Loss
+from .optim import Optimiser as Optimiser
+
+__all__ = [
+    "FitResult", "Loss", "Optimiser", "evaluate", "fit", "history_table", "losses",
+    "optim", "train_step",
+]

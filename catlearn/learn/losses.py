@@ -1,0 +1,135 @@
+"""Loss lenses. A loss is a lens ``(prediction, target) -> scalar``: forward, the
+mean loss over the batch; backward, from the loss cotangent ``dl`` to the
+prediction cotangent ``dy``.
+
+>>> import jax.numpy as jnp, catlearn as cl
+>>> y, t = jnp.array([[1.0, 2.0]]), jnp.array([[0.0, 2.0]])
+>>> value, backward = cl.losses.mse.lens(y, t)
+>>> float(value), backward(1.0).tolist()
+(0.5, [[1.0, 0.0]])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from .._errors import ShapeError
+
+Array = Any
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A loss lens from per-example rules.
+
+    ``forward(y, t) -> (batch,)`` per-example losses; ``reverse(y, t, dl) -> dy``
+    with ``dl`` of shape ``(batch,)``. The lens averages over the batch.
+    ``correct(y, t) -> (batch,) bool`` (optional) says which predictions count as
+    right, for accuracy.
+    """
+
+    name: str
+    forward: Callable[[Array, Array], Array]
+    reverse: Callable[[Array, Array, Array], Array]
+    correct: Callable[[Array, Array], Array] | None = None
+    prepare: Callable[[Array, Array], Array] | None = None
+
+    def targets(self, y: Array, t: Array) -> Array:
+        """Targets in the form the rules take (e.g. class ids made one-hot)."""
+        t = jnp.asarray(t)
+        return self.prepare(y, t) if self.prepare else t
+
+    def lens(self, y: Array, t: Array) -> tuple[Array, Callable[[Array], Array]]:
+        """``(mean loss, backward)`` with ``backward(dl) = dy``."""
+        t = self.targets(y, t)
+        per_example = self.forward(y, t)
+        batch = per_example.shape[0]
+
+        def backward(dl: Array) -> Array:
+            dl_each = jnp.full((batch,), dl / batch, dtype=y.dtype)
+            return self.reverse(y, t, dl_each)
+
+        return jnp.mean(per_example), backward
+
+    def __call__(self, y: Array, t: Array) -> Array:
+        """The mean loss over the batch."""
+        return jnp.mean(self.forward(y, self.targets(y, t)))
+
+    def n_correct(self, y: Array, t: Array) -> Array | None:
+        """How many predictions in the batch are right (``None`` if the loss
+        has no notion of accuracy)."""
+        if self.correct is None:
+            return None
+        return jnp.sum(self.correct(y, jnp.asarray(t)))
+
+    def __repr__(self) -> str:
+        return f"cl.losses.{self.name}"
+
+
+def _per_example_axes(y: Array) -> tuple[int, ...]:
+    return tuple(range(1, y.ndim))
+
+
+def _mse_forward(y: Array, t: Array) -> Array:
+    return jnp.mean(jnp.square(y - t), axis=_per_example_axes(y))
+
+
+def _mse_reverse(y: Array, t: Array, dl: Array) -> Array:
+    n = max(1, y[0].size)
+    return (2.0 / n) * (y - t) * dl.reshape((-1,) + (1,) * (y.ndim - 1))
+
+
+def _mse_prepare(y: Array, t: Array) -> Array:
+    if t.shape != y.shape:
+        raise ShapeError(
+            f"cl.losses.mse: targets have shape {tuple(t.shape)}, predictions "
+            f"{tuple(y.shape)}. Fix: give one target per output value."
+        )
+    return t.astype(y.dtype)
+
+
+mse = Loss("mse", _mse_forward, _mse_reverse, prepare=_mse_prepare)
+"""Mean squared error: per example, the mean over features of ``(y - t)^2``."""
+
+
+def _one_hot(y: Array, t: Array) -> Array:
+    k = y.shape[-1]
+    if t.ndim == 1 and jnp.issubdtype(t.dtype, jnp.integer):
+        return jax.nn.one_hot(t, k, dtype=y.dtype)
+    if t.shape != y.shape:
+        raise ShapeError(
+            f"cl.losses.softmax_cross_entropy: targets have shape "
+            f"{tuple(t.shape)}, logits {tuple(y.shape)}. Fix: pass integer class "
+            f"ids of shape ({y.shape[0]},) or one-hot rows of shape {tuple(y.shape)}."
+        )
+    return t.astype(y.dtype)
+
+
+def _xent_forward(y: Array, t: Array) -> Array:
+    return -jnp.sum(t * jax.nn.log_softmax(y, axis=-1), axis=-1)
+
+
+def _xent_reverse(y: Array, t: Array, dl: Array) -> Array:
+    p = jax.nn.softmax(y, axis=-1)
+    return (p * jnp.sum(t, axis=-1, keepdims=True) - t) * dl[:, None]
+
+
+def _argmax_correct(y: Array, t: Array) -> Array:
+    labels = t if t.ndim == 1 else jnp.argmax(t, axis=-1)
+    return jnp.argmax(y, axis=-1) == labels
+
+
+softmax_cross_entropy = Loss(
+    "softmax_cross_entropy",
+    _xent_forward,
+    _xent_reverse,
+    correct=_argmax_correct,
+    prepare=_one_hot,
+)
+"""Cross-entropy of ``softmax(logits)`` against class ids or one-hot targets.
+R: ``dy = dl (softmax(y) - t)`` (for targets that sum to one)."""
