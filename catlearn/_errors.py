@@ -43,3 +43,7 @@ class MissingRuleError(CatlearnError, KeyError):
 
 class SemanticsError(CatlearnError, TypeError):
     """A functor cannot interpret a wire type (e.g. a real wire under Boolean)."""
+
+
+class DatasetError(CatlearnError, ValueError):
+    """A data set or split was asked for with invalid arguments."""

@@ -58,10 +58,14 @@ def linear(n_in: int, n_out: int, name: str = "linear") -> Diagram:
     """``x -> x @ W`` with parameter ``{name}.w`` of type ``real(n_in, n_out)``,
     drawn uniformly in ``±1/sqrt(n_in)``."""
     w = Param(f"{name}.w", real(n_in, n_out), init="uniform", scale=_fan_in(n_in))
-    return (w @ real(n_in)) >> Box("matmul", real(n_in, n_out) @ real(n_in), real(n_out))
+    return (w @ real(n_in)) >> Box(
+        "matmul", real(n_in, n_out) @ real(n_in), real(n_out)
+    )
 
 
-def bias(n: int, name: str = "bias", init: str = "zeros", scale: float = 1.0) -> Diagram:
+def bias(
+    n: int, name: str = "bias", init: str = "zeros", scale: float = 1.0
+) -> Diagram:
     """``x -> x + b`` with parameter ``{name}.b`` of type ``real(n)``."""
     b = Param(f"{name}.b", real(n), init=init, scale=scale)
     return (b @ real(n)) >> add(n)

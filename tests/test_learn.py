@@ -25,7 +25,9 @@ def _optax_run(tx, steps=100):
     state = tx.init(params)
 
     def loss_fn(p):
-        return optax.softmax_cross_entropy_with_integer_labels(prog.apply(p, X), y).mean()
+        return optax.softmax_cross_entropy_with_integer_labels(
+            prog.apply(p, X), y
+        ).mean()
 
     @jax.jit
     def step(p, s):
@@ -113,7 +115,9 @@ def test_fit_same_seed_same_result_and_learns():
     b = cl.fit(MODEL, (X, y), seed=1, **kw)
     c = cl.fit(MODEL, (X, y), seed=2, **kw)
     assert _max_diff(a.params, b.params) == 0.0
-    assert a.history == [dict(r, seconds=a.history[i]["seconds"]) for i, r in enumerate(b.history)]
+    assert a.history == [
+        dict(r, seconds=a.history[i]["seconds"]) for i, r in enumerate(b.history)
+    ]
     assert _max_diff(a.params, c.params) > 0.0
     assert len(a.history) == 15
     assert a.history[-1]["loss"] < a.history[0]["loss"]
@@ -152,8 +156,15 @@ def test_mse_regression_fits():
     X = rng.normal(size=(128, 2)).astype(np.float32)
     Y = (X @ np.array([[1.0], [-2.0]], np.float32)) + 0.5
     model = cl.nn.dense(2, 1, activation=None, name="lin")
-    r = cl.fit(model, (X, Y), loss=cl.losses.mse, optimiser=cl.optim.sgd(0.1),
-               epochs=30, batch_size=16, progress=False)
+    r = cl.fit(
+        model,
+        (X, Y),
+        loss=cl.losses.mse,
+        optimiser=cl.optim.sgd(0.1),
+        epochs=30,
+        batch_size=16,
+        progress=False,
+    )
     assert r.history[-1]["loss"] < 1e-3
     assert "accuracy" not in r.history[-1]
     assert np.allclose(np.asarray(r.params["lin.w"]).ravel(), [1.0, -2.0], atol=0.05)

@@ -22,6 +22,21 @@ from ._types import real as real
 from ._types import wires as wires
 
 __all__ = [
-    "Box", "Copy", "Diagram", "Discard", "Id", "Param", "Swap", "Wire", "bits",
-    "boxes", "draw", "from_discopy", "param_boxes", "params", "real", "spec", "wires",
+    "Box",
+    "Copy",
+    "Diagram",
+    "Discard",
+    "Id",
+    "Param",
+    "Swap",
+    "Wire",
+    "bits",
+    "boxes",
+    "draw",
+    "from_discopy",
+    "param_boxes",
+    "params",
+    "real",
+    "spec",
+    "wires",
 ]

@@ -134,9 +134,7 @@ class Param(Box):
                 f"got {ty!r}. Fix: use one Param per wire."
             )
         if init not in INITS:
-            raise TypeSpecError(
-                f"Param {name!r}: init {init!r} is not one of {INITS}."
-            )
+            raise TypeSpecError(f"Param {name!r}: init {init!r} is not one of {INITS}.")
         Box.__init__(
             self,
             name,
@@ -198,14 +196,14 @@ def Copy(ty: Ty, n: int = 2) -> Diagram:  # noqa: N802
     """``n`` copies of ``ty`` (any type; composite types copy wire by wire)."""
     _check_ty("Copy", ty)
     if len(ty) == 1:
-        return _Copy(ty, n) if n != 1 else Id(ty)
+        return _Copy(ty, n) if n != 1 else Id(ty)  # type: ignore[call-arg]
     return Diagram.copy(ty, n)
 
 
 def Discard(ty: Ty) -> Diagram:  # noqa: N802
     """Delete ``ty`` (any type)."""
     _check_ty("Discard", ty)
-    return Diagram.tensor(Id(), *(_Discard(Ty(w)) for w in ty.inside))
+    return Diagram.tensor(Id(), *(_Discard(Ty(w)) for w in ty.inside))  # type: ignore[call-arg]
 
 
 def SwapTypes(left: Ty, right: Ty) -> Diagram:  # noqa: N802
@@ -213,7 +211,7 @@ def SwapTypes(left: Ty, right: Ty) -> Diagram:  # noqa: N802
     _check_ty("Swap", left)
     _check_ty("Swap", right)
     if len(left) == 1 and len(right) == 1:
-        return Swap(left, right)
+        return Swap(left, right)  # type: ignore[call-arg]
     return Diagram.swap(left, right)
 
 
@@ -232,8 +230,7 @@ def as_diagram(d: Any) -> Diagram:
 def boxes(d: Diagram) -> Iterator[Any]:
     """The boxes of a diagram, in layer order."""
     for layer in d.inside:
-        for box in layer.boxes:
-            yield box
+        yield from layer.boxes
 
 
 def params(d: Diagram) -> dict[str, Ty]:

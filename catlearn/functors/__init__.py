@@ -10,6 +10,12 @@ from ._smooth import SMOOTH_RULES as SMOOTH_RULES
 from ._smooth import Smooth as Smooth
 
 __all__ = [
-    "SMOOTH_RULES", "Functor", "Program", "Rule", "Slot", "Smooth", "Step",
+    "SMOOTH_RULES",
+    "Functor",
+    "Program",
+    "Rule",
+    "Slot",
+    "Smooth",
+    "Step",
     "compile_diagram",
 ]

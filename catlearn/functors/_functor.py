@@ -77,8 +77,10 @@ class Functor:
     # -- values are transparent ---------------------------------------------------
     def __repr__(self) -> str:
         extra = sorted(k for k in self.rules if self.RULES.get(k) is not self.rules[k])
-        return f"{type(self).__name__}()" if not extra else (
-            f"{type(self).__name__}(rules={extra})"
+        return (
+            f"{type(self).__name__}()"
+            if not extra
+            else (f"{type(self).__name__}(rules={extra})")
         )
 
     def __eq__(self, other: object) -> bool:

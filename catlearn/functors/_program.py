@@ -176,7 +176,9 @@ class Program:
         for step, res in zip(reversed(self.steps), reversed(residuals), strict=True):
             if all(ct[s] is None for s in step.outs):
                 continue  # R[f](x, 0) = 0: nothing flows back through this step
-            d_outs = [F.zeros_like(env[s]) if ct[s] is None else ct[s] for s in step.outs]
+            d_outs = [
+                F.zeros_like(env[s]) if ct[s] is None else ct[s] for s in step.outs
+            ]
             d_ins = step.rule.reverse(step.box, res, *d_outs)
             for s, d in zip(step.ins, d_ins, strict=True):
                 accumulate(s, d)

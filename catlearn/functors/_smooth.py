@@ -39,7 +39,7 @@ def _unary(fn: Any, rev: Any, doc: str) -> Rule:
 
 
 SMOOTH_RULES: dict[str, Rule] = {
-    # name: Rule(forward: (box, *xs) -> (ys, residuals), reverse: (box, res, *dys) -> dxs)
+    # name: Rule(forward(box, *xs) -> (ys, residuals), reverse(box, res, *dys) -> dxs)
     "matmul": Rule(
         lambda box, w, x: ((ops.matmul(w, x),), (w, x)),
         lambda box, r, dy: ops.matmul_reverse(r[0], r[1], dy),

@@ -11,6 +11,13 @@ from .losses import Loss as Loss
 from .optim import Optimiser as Optimiser
 
 __all__ = [
-    "FitResult", "Loss", "Optimiser", "evaluate", "fit", "history_table", "losses",
-    "optim", "train_step",
+    "FitResult",
+    "Loss",
+    "Optimiser",
+    "evaluate",
+    "fit",
+    "history_table",
+    "losses",
+    "optim",
+    "train_step",
 ]

@@ -184,9 +184,7 @@ def _inputs(x: Any) -> tuple[Any, ...]:
     return tuple(x) if isinstance(x, tuple | list) else (x,)
 
 
-def _check_data(
-    program: Program, data: Any, what: str
-) -> tuple[tuple[Any, ...], Any]:
+def _check_data(program: Program, data: Any, what: str) -> tuple[tuple[Any, ...], Any]:
     if not isinstance(data, tuple | list) or len(data) != 2:
         raise ShapeError(
             f"{what} must be a pair (X, Y), got {type(data).__name__}. Fix: "

@@ -41,7 +41,9 @@ class Optimiser:
     def init(self, params: PyTree) -> PyTree:
         raise NotImplementedError
 
-    def update(self, grads: PyTree, state: PyTree, params: PyTree) -> tuple[PyTree, PyTree]:
+    def update(
+        self, grads: PyTree, state: PyTree, params: PyTree
+    ) -> tuple[PyTree, PyTree]:
         raise NotImplementedError
 
 
@@ -54,7 +56,7 @@ class MomentumState(NamedTuple):
 
 
 class AdamState(NamedTuple):
-    count: jax.Array
+    count: jax.Array  # type: ignore[assignment]  # as optax's ScaleByAdamState
     mu: PyTree
     nu: PyTree
 
@@ -70,7 +72,9 @@ class SGD(Optimiser):
     def init(self, params: PyTree) -> SGDState:
         return SGDState()
 
-    def update(self, grads: PyTree, state: SGDState, params: PyTree) -> tuple[PyTree, SGDState]:
+    def update(
+        self, grads: PyTree, state: SGDState, params: PyTree
+    ) -> tuple[PyTree, SGDState]:
         return _tmap(lambda p, g: p - self.lr * g, params, grads), state
 
 
@@ -100,7 +104,9 @@ class Adam(Optimiser):
         zeros = _tmap(jnp.zeros_like, params)
         return AdamState(jnp.zeros([], jnp.int32), zeros, zeros)
 
-    def update(self, grads: PyTree, state: AdamState, params: PyTree) -> tuple[PyTree, AdamState]:
+    def update(
+        self, grads: PyTree, state: AdamState, params: PyTree
+    ) -> tuple[PyTree, AdamState]:
         b1, b2 = self.b1, self.b2
         mu = _tmap(lambda g, m: (1 - b1) * g + b1 * m, grads, state.mu)
         nu = _tmap(lambda g, v: (1 - b2) * (g * g) + b2 * v, grads, state.nu)
@@ -124,7 +130,9 @@ class FromOptax(Optimiser):
     def init(self, params: PyTree) -> PyTree:
         return self.tx.init(params)
 
-    def update(self, grads: PyTree, state: PyTree, params: PyTree) -> tuple[PyTree, PyTree]:
+    def update(
+        self, grads: PyTree, state: PyTree, params: PyTree
+    ) -> tuple[PyTree, PyTree]:
         updates, state = self.tx.update(grads, state, params)
         return optax.apply_updates(params, updates), state
 
