@@ -9,6 +9,7 @@ them meaning.
 (5, 3)
 """
 
+from . import datasets as datasets
 from . import diagrams as diagrams
 from . import functors as functors
 from . import learn as learn
@@ -35,7 +36,6 @@ from .functors import Functor as Functor
 from .functors import Program as Program
 from .functors import Rule as Rule
 from .functors import Smooth as Smooth
-
 from .learn import FitResult as FitResult
 from .learn import evaluate as evaluate
 from .learn import fit as fit

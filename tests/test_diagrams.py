@@ -83,3 +83,22 @@ def test_param_needs_one_wire():
 def test_box_needs_types():
     with pytest.raises(cl.TypeSpecError, match="dom"):
         cl.Box("f", 3, cl.real(2))
+
+
+def test_syntax_layer_imports_no_jax():
+    import ast
+    import pathlib
+
+    import catlearn.diagrams
+
+    for path in pathlib.Path(catlearn.diagrams.__path__[0]).glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            assert not any(
+                n.split(".")[0] in ("jax", "optax", "equinox") for n in names
+            ), f"{path.name} imports {names}: diagrams must stay free of JAX"

@@ -22,7 +22,8 @@ def _optax_run(tx, steps=100):
     prog = cl.Smooth()(MODEL)
     X, y = _problem()
     params = prog.init(jax.random.key(0))
-    state = tx.init(params)
+    with jax.numpy_dtype_promotion("standard"):
+        state = tx.init(params)
 
     def loss_fn(p):
         return optax.softmax_cross_entropy_with_integer_labels(
@@ -32,8 +33,9 @@ def _optax_run(tx, steps=100):
     @jax.jit
     def step(p, s):
         grads = jax.grad(loss_fn)(p)
-        updates, s = tx.update(grads, s, p)
-        return optax.apply_updates(p, updates), s
+        with jax.numpy_dtype_promotion("standard"):  # optax mixes int32 and floats
+            updates, s = tx.update(grads, s, p)
+            return optax.apply_updates(p, updates), s
 
     for _ in range(steps):
         params, state = step(params, state)

@@ -127,14 +127,18 @@ class FromOptax(Optimiser):
 
     tx: optax.GradientTransformation
 
+    # optax mixes int32 step counts with floats, so it runs under JAX's standard
+    # dtype promotion even when the caller has turned on strict promotion.
     def init(self, params: PyTree) -> PyTree:
-        return self.tx.init(params)
+        with jax.numpy_dtype_promotion("standard"):
+            return self.tx.init(params)
 
     def update(
         self, grads: PyTree, state: PyTree, params: PyTree
     ) -> tuple[PyTree, PyTree]:
-        updates, state = self.tx.update(grads, state, params)
-        return optax.apply_updates(params, updates), state
+        with jax.numpy_dtype_promotion("standard"):
+            updates, state = self.tx.update(grads, state, params)
+            return optax.apply_updates(params, updates), state
 
     def __repr__(self) -> str:
         return f"FromOptax({type(self.tx).__name__})"
