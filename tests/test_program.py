@@ -110,3 +110,19 @@ def test_outputs_independent_of_inputs_broadcast_over_the_batch():
     assert y.shape == (4, 3)
     dparams, _ = prog.reverse(params, jnp.ones((4, 2)), jnp.ones((4, 3)))
     assert jnp.allclose(dparams["c"], 4.0)  # R[copy to 4 examples] sums
+
+
+@pytest.mark.parametrize(
+    "diagram, dy_shape",
+    [(cl.nn.relu(2), (1, 2)), (cl.Id(cl.real(2)), (5, 7)), (cl.nn.relu(2), (3,))],
+)
+def test_reverse_rejects_misshapen_cotangents(diagram, dy_shape):
+    prog = F(diagram)
+    with pytest.raises(cl.ShapeError, match=r"cotangent of output 0.*\(3, 2\)"):
+        prog.reverse({}, (jnp.ones((3, 2)),), (jnp.ones(dy_shape),))
+
+
+def test_reverse_rejects_wrong_number_of_cotangents():
+    prog = F(cl.nn.relu(2))
+    with pytest.raises(cl.ShapeError, match="2 output cotangent"):
+        prog.reverse({}, (jnp.ones((3, 2)),), (jnp.ones((3, 2)), jnp.ones((3, 2))))

@@ -70,7 +70,9 @@ class Program:
         self.n_inputs, self._params, self.outputs = n_inputs, params, tuple(outputs)
         self.dom: tuple[Wire, ...] = tuple(diagram.dom.inside)
         self.cod: tuple[Wire, ...] = tuple(diagram.cod.inside)
-        self.trace_count = 0  # how many times JAX traced this program's pass
+        # How many times the forward pass was built: once per JAX trace under
+        # jit (so repeat calls at one shape add nothing), once per eager run.
+        self.trace_count = 0
         self._call = jax.jit(self.apply)
         self._reverse = jax.jit(self._reverse_impl)
 
@@ -137,7 +139,9 @@ class Program:
         value = outs[0] if len(outs) == 1 else tuple(outs)
 
         def backward(dys: Any) -> tuple[dict[str, Any], tuple[Any, ...]]:
-            return self._backward(env, residuals, _as_tuple(dys))
+            dys = _as_tuple(dys)
+            self._check_cotangents(dys, outs)
+            return self._backward(env, residuals, dys)
 
         return value, backward
 
@@ -157,11 +161,6 @@ class Program:
         self, env: list[Any], residuals: list[Any], dys: tuple[Any, ...]
     ) -> tuple[dict[str, Any], tuple[Any, ...]]:
         F = self.functor
-        if len(dys) != len(self.outputs):
-            raise ShapeError(
-                f"reverse of {self!r}: got {len(dys)} output cotangents, expected "
-                f"{len(self.outputs)} (one per wire of {list(self.cod)})."
-            )
         ct: list[Any] = [None] * len(self.slots)
 
         def accumulate(slot: int, d: Any) -> None:
@@ -191,6 +190,22 @@ class Program:
         return dparams, dxs
 
     # -- validation -------------------------------------------------------------
+    def _check_cotangents(self, dys: tuple[Any, ...], outs: Sequence[Any]) -> None:
+        if len(dys) != len(outs):
+            raise ShapeError(
+                f"reverse of {self!r}: got {len(dys)} output cotangent(s), expected "
+                f"{len(outs)} (one per output wire {list(self.cod)})."
+            )
+        for i, (dy, y) in enumerate(zip(dys, outs, strict=True)):
+            shape = tuple(getattr(dy, "shape", ()))
+            if shape != tuple(y.shape):
+                raise ShapeError(
+                    f"reverse of {self!r}: the cotangent of output {i} "
+                    f"({self.cod[i]!r}) has shape {shape}, but the output has shape "
+                    f"{tuple(y.shape)}. Fix: pass one cotangent per output value, "
+                    f"shaped like prog(params, *xs)."
+                )
+
     def _check_params(self, params: Any) -> dict[str, Any]:
         if not isinstance(params, dict):
             raise ParamError(

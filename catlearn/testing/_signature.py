@@ -1,0 +1,150 @@
+"""Signatures: the generators, wire types and values a semantics is tested on.
+
+A semantics brings its :class:`Signature` to the contract suite; the strategies
+in :mod:`catlearn.testing.strategies` draw diagrams and values from it.
+
+>>> sig = smooth_signature()
+>>> sig
+Signature('smooth', wires=[monoidal.Ty(real(2)), monoidal.Ty(real(3))], 24 generators)
+>>> sorted({g.label for g in sig.generators if len(g.dom) == 2})
+['add2', 'add3', 'mul2', 'mul3']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from discopy.monoidal import Ty
+
+from .. import nn
+from .._errors import TypeSpecError
+from ..diagrams import Box, Diagram, Param, Wire, real
+
+Sampler = Callable[[jax.Array, Wire, "int | None"], Any]
+
+
+@dataclass(frozen=True)
+class Generator:
+    """A generator of a signature: ``build(name)`` is a diagram ``dom -> cod``.
+
+    ``name`` prefixes the parameters the diagram introduces; strategies draw it
+    from ``f"{label}.{k}"`` for ``k < ties``, so the label must fix the types
+    of those parameters (put the sizes in it). A generator without parameters
+    ignores the name (``ties=1``).
+    """
+
+    label: str
+    dom: Ty
+    cod: Ty
+    build: Callable[[str], Diagram]
+    ties: int = 2
+
+    def __post_init__(self) -> None:
+        if self.ties < 1:
+            raise TypeSpecError(
+                f"generator {self.label!r}: ties={self.ties} must be at least 1 "
+                "(1: one name for its parameters; k: k names, reused at random)."
+            )
+
+    @classmethod
+    def box(cls, box: Diagram, label: str | None = None) -> Generator:
+        """A generator that is one fixed box (or diagram) without parameters."""
+        name = label or str(getattr(box, "name", box))
+        return cls(name, box.dom, box.cod, lambda _: box, ties=1)
+
+    def __repr__(self) -> str:
+        return f"Generator({self.label!r}: {self.dom!r} -> {self.cod!r})"
+
+
+@dataclass(frozen=True)
+class Signature:
+    """The generators, wire types and values a semantics is tested on.
+
+    ``wires`` are one-wire types; ``add(ty)`` is the diagram ``ty @ ty -> ty``
+    of the cotangent monoid on one wire; ``sample(key, wire, batch)`` draws a
+    value of ``wire`` (shape ``(batch, *wire.shape)``, or ``wire.shape`` when
+    ``batch`` is ``None``), used for inputs, parameters' tangents and
+    cotangents alike. ``max_wires`` bounds how wide a drawn diagram gets.
+    """
+
+    name: str
+    wires: tuple[Ty, ...]
+    generators: tuple[Generator, ...]
+    add: Callable[[Ty], Diagram]
+    sample: Sampler
+    max_wires: int = 3
+
+    def __post_init__(self) -> None:
+        for ty in self.wires:
+            if not isinstance(ty, Ty) or len(ty) != 1:
+                raise TypeSpecError(
+                    f"signature {self.name!r}: wires must be one-wire types such "
+                    f"as cl.real(3), got {ty!r}."
+                )
+
+    def __repr__(self) -> str:
+        return (
+            f"Signature({self.name!r}, wires={list(self.wires)}, "
+            f"{len(self.generators)} generators)"
+        )
+
+
+# -- the signature of cl.Smooth() ------------------------------------------------
+def _smooth_sample(key: jax.Array, wire: Wire, batch: int | None) -> Any:
+    shape = wire.shape if batch is None else (batch, *wire.shape)
+    if wire.kind == "bits":
+        return jax.random.bernoulli(key, 0.5, shape).astype(jnp.float32)
+    return jax.random.normal(key, shape, jnp.float32)
+
+
+def _smooth_add(ty: Ty) -> Diagram:
+    return Box("add", ty @ ty, ty)
+
+
+def _param(n: int, name: str) -> Diagram:
+    return Param(name, real(n))
+
+
+def _bias(n: int, name: str) -> Diagram:
+    return nn.bias(n, name=name, init="normal")
+
+
+def _linear(n: int, m: int, name: str) -> Diagram:
+    return nn.linear(n, m, name=name)
+
+
+def _dense(n: int, m: int, name: str) -> Diagram:
+    return nn.dense(n, m, "relu", name=name)
+
+
+def smooth_signature(sizes: Sequence[int] = (2, 3)) -> Signature:
+    """Generators of ``cl.Smooth()`` on ``real(n)`` wires, ``n`` in ``sizes``:
+    relu, sigmoid, tanh, softmax, add, mul, a free parameter, bias, and linear
+    and dense layers between every two sizes."""
+    gens: list[Generator] = []
+    for n in sizes:
+        for act in nn.ACTIVATIONS:
+            gens.append(Generator.box(nn.activation_box(act, n), f"{act}{n}"))
+        gens.append(Generator.box(nn.add(n), f"add{n}"))
+        gens.append(Generator.box(nn.mul(n), f"mul{n}"))
+        gens.append(Generator(f"p{n}", Ty(), real(n), partial(_param, n)))
+        gens.append(Generator(f"bias{n}", real(n), real(n), partial(_bias, n)))
+        for m in sizes:
+            gens.append(
+                Generator(f"linear{n}x{m}", real(n), real(m), partial(_linear, n, m))
+            )
+            gens.append(
+                Generator(f"dense{n}x{m}", real(n), real(m), partial(_dense, n, m))
+            )
+    return Signature(
+        "smooth",
+        tuple(real(n) for n in sizes),
+        tuple(gens),
+        _smooth_add,
+        _smooth_sample,
+    )

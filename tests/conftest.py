@@ -1,0 +1,66 @@
+"""Shared test setup: a strict JAX, a deterministic hypothesis profile, and the
+registry of semantics under test.
+
+Every test that takes a ``semantics`` argument runs once per registered
+semantics; ``@pytest.mark.oracle("jax")`` restricts it to the semantics whose
+reverse derivative has that oracle. Adding a functor to the contract suite is
+one more entry in ``REGISTRY``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import jax
+import pytest
+from hypothesis import settings
+
+import catlearn as cl
+from catlearn.testing import Signature, register_profiles, smooth_signature
+
+jax.config.update("jax_numpy_dtype_promotion", "strict")
+
+register_profiles()
+# Deterministic by default, so a local run draws what CI draws; set
+# HYPOTHESIS_PROFILE=dev to explore with fresh random examples.
+settings.load_profile(
+    "ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "ci")
+)
+
+
+@dataclass(frozen=True)
+class Semantics:
+    """A functor under test: how to build it, the signature its diagrams are
+    drawn from, and the oracle its reverse derivatives are checked against
+    (``"jax"``: ``jax.vjp`` of the forward, and ``D[f]`` through ``jax.vjp`` of
+    the reverse; ``"z2"``: the syntactic derivative over Z2)."""
+
+    name: str
+    functor: Callable[[], cl.Functor]
+    signature: Signature
+    oracle: str
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+REGISTRY: tuple[Semantics, ...] = (
+    Semantics("smooth", cl.Smooth, smooth_signature(), oracle="jax"),
+    # Semantics("boolean", cl.Boolean, boolean_signature(), oracle="z2"),
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "oracle(kind): run only for registered semantics with that oracle"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "semantics" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("oracle")
+    entries = [s for s in REGISTRY if marker is None or s.oracle in marker.args]
+    metafunc.parametrize("semantics", entries, ids=[s.name for s in entries])
