@@ -13,6 +13,7 @@ from . import datasets as datasets
 from . import diagrams as diagrams
 from . import functors as functors
 from . import learn as learn
+from . import logic as logic
 from . import nn as nn
 from ._errors import CatlearnError as CatlearnError
 from ._errors import CompositionError as CompositionError
@@ -32,10 +33,13 @@ from .diagrams import bits as bits
 from .diagrams import draw as draw
 from .diagrams import params as params
 from .diagrams import real as real
+from .functors import Boolean as Boolean
 from .functors import Functor as Functor
 from .functors import Program as Program
 from .functors import Rule as Rule
 from .functors import Smooth as Smooth
+from .functors import discretize as discretize
+from .functors import relax as relax
 from .learn import FitResult as FitResult
 from .learn import evaluate as evaluate
 from .learn import fit as fit

@@ -18,7 +18,12 @@ import pytest
 from hypothesis import settings
 
 import catlearn as cl
-from catlearn.testing import Signature, register_profiles, smooth_signature
+from catlearn.testing import (
+    Signature,
+    boolean_signature,
+    register_profiles,
+    smooth_signature,
+)
 
 jax.config.update("jax_numpy_dtype_promotion", "strict")
 
@@ -48,7 +53,7 @@ class Semantics:
 
 REGISTRY: tuple[Semantics, ...] = (
     Semantics("smooth", cl.Smooth, smooth_signature(), oracle="jax"),
-    # Semantics("boolean", cl.Boolean, boolean_signature(), oracle="z2"),
+    Semantics("boolean", cl.Boolean, boolean_signature(), oracle="z2"),
 )
 
 

@@ -123,11 +123,22 @@ class Param(Box):
 
     ``init`` names how ``Program.init`` draws it: ``"normal"`` (scale
     ``scale``), ``"uniform"`` (on ``[-scale, scale]``), ``"zeros"`` or
-    ``"ones"``. Parameters never carry the batch dimension. Two ``Param``
+    ``"ones"``, or ``"residual"`` (a truth table that passes its first input
+    through). ``relax`` names how a ``bits`` parameter is relaxed under
+    ``Smooth`` (``"sin"`` or ``"sigmoid"``: the real value ``w`` stands for the
+    probability ``(1 + sin w) / 2`` or ``sigmoid(w)`` of a 1).
+    Parameters never carry the batch dimension. Two ``Param``
     boxes with the same name are the same parameter (tied weights).
     """
 
-    def __init__(self, name: str, ty: Ty, init: str = "normal", scale: float = 1.0):
+    def __init__(
+        self,
+        name: str,
+        ty: Ty,
+        init: str = "normal",
+        scale: float = 1.0,
+        relax: str | None = None,
+    ):
         if not isinstance(ty, Ty) or len(ty) != 1:
             raise TypeSpecError(
                 f"Param {name!r}: the type must be one wire such as cl.real(3, 2), "
@@ -140,7 +151,7 @@ class Param(Box):
             name,
             Ty(),
             ty,
-            data=spec(init=init, scale=float(scale)),
+            data=spec(init=init, scale=float(scale), relax=relax),
             color="green",
         )
 
@@ -150,13 +161,14 @@ class Param(Box):
 
     def __repr__(self) -> str:
         s = self.spec
+        relax = f", relax={s['relax']!r}" if s["relax"] else ""
         return (
             f"Param({self.name!r}, {self.cod!r}, init={s['init']!r}, "
-            f"scale={s['scale']!r})"
+            f"scale={s['scale']!r}{relax})"
         )
 
 
-INITS = ("normal", "uniform", "zeros", "ones")
+INITS = ("normal", "uniform", "zeros", "ones", "residual")
 
 
 class Swap(markov.Swap, Box):

@@ -1,15 +1,23 @@
 """Semantics: functors that compile diagrams into programs."""
 
+from ._boolean import BOOLEAN_RULES as BOOLEAN_RULES
+from ._boolean import Boolean as Boolean
 from ._functor import Functor as Functor
 from ._functor import compile_diagram as compile_diagram
 from ._program import Program as Program
 from ._program import Slot as Slot
 from ._program import Step as Step
+from ._relax import discretize as discretize
+from ._relax import relax as relax
 from ._rule import Rule as Rule
 from ._smooth import SMOOTH_RULES as SMOOTH_RULES
 from ._smooth import Smooth as Smooth
 
 __all__ = [
+    "BOOLEAN_RULES",
+    "Boolean",
+    "discretize",
+    "relax",
     "SMOOTH_RULES",
     "Functor",
     "Program",

@@ -51,15 +51,38 @@ class Functor:
                 f"functor that interprets {wire.kind} wires, or convert the wire."
             )
 
-    # -- values (overridden by each semantics) ------------------------------------
-    def coerce_input(self, x: Any, wire: Wire) -> Any:
+    def check_box(self, box: Any) -> None:
+        """Raise ``SemanticsError`` if a wire of generator ``box`` has no meaning."""
+        for j, wire in enumerate(box.dom.inside):
+            self.check_wire(wire, f"input {j} of box {box.name!r}")
+        for j, wire in enumerate(box.cod.inside):
+            self.check_wire(wire, f"output {j} of box {box.name!r}")
+
+    # -- values at the API boundary (overridden by each semantics) ---------------
+    # Inputs and outputs cross the API as arrays batched on axis 0; inside, each
+    # semantics may lay values out its own way (Boolean packs bits into words).
+    def encode_input(self, x: Any, wire: Wire) -> Any:
         return jnp.asarray(x)
 
-    def coerce_param(self, x: Any, wire: Wire) -> Any:
+    def encode_param(self, x: Any, wire: Wire) -> Any:
         return jnp.asarray(x)
 
-    def coerce_cotangent(self, d: Any, like: Any) -> Any:
-        return jnp.asarray(d, dtype=like.dtype)
+    def decode_output(
+        self, value: Any, wire: Wire, batch: int | None, batched: bool
+    ) -> Any:
+        # An output that depends on no input is the same for every example.
+        if batch is None or batched:
+            return value
+        return jnp.broadcast_to(value, (batch, *value.shape))
+
+    def encode_cotangent(self, d: Any, wire: Wire, batched: bool) -> Any:
+        return jnp.asarray(d)
+
+    def decode_cotangent(self, d: Any, wire: Wire, batch: int | None) -> Any:
+        return d
+
+    def decode_param_cotangent(self, d: Any, wire: Wire) -> Any:
+        return d
 
     def init_param(self, box: Param, key: jax.Array) -> jax.Array:
         raise NotImplementedError
@@ -71,8 +94,10 @@ class Functor:
     def zeros_like(self, x: Any) -> Any:
         return jnp.zeros_like(x)
 
-    def sum_batch(self, d: Any) -> Any:
-        return jnp.sum(d, axis=0)
+    def sum_batch(self, d: Any, like: Any) -> Any:
+        """Reduce a per-example cotangent ``d`` of an unbatched value ``like``
+        over the batch (a rule may already have reduced it)."""
+        return jnp.sum(d, axis=0) if d.ndim > like.ndim else d
 
     # -- values are transparent ---------------------------------------------------
     def __repr__(self) -> str:
@@ -120,6 +145,7 @@ def compile_diagram(functor: Functor, diagram: Diagram) -> Program:
             return ins * len(box.cod)
         if isinstance(box, markov.Swap):
             return [ins[1], ins[0]]
+        functor.check_box(box)
         rule = functor.rules.get(box.name)
         if rule is None:
             known = ", ".join(sorted(functor.rules)) or "none"
@@ -128,10 +154,6 @@ def compile_diagram(functor: Functor, diagram: Diagram) -> Program:
                 f"({box.dom!r} -> {box.cod!r}). It knows: {known}. Fix: add one "
                 f"with F = F.extend({{{box.name!r}: cl.Rule(forward, reverse)}})."
             )
-        for j, wire in enumerate(box.cod.inside):
-            functor.check_wire(wire, f"output {j} of box {box.name!r}")
-        for j, wire in enumerate(box.dom.inside):
-            functor.check_wire(wire, f"input {j} of box {box.name!r}")
         batched = any(slots[s].batched for s in ins)
         outs = [new_slot(w, batched) for w in box.cod.inside]
         steps.append(Step(box, rule, tuple(ins), tuple(outs)))

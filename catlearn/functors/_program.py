@@ -99,16 +99,19 @@ class Program:
 
     def apply(self, params: dict[str, Any], *xs: Any) -> Any:
         """The same as calling the program, without the ``jax.jit`` wrapper."""
-        ys, _, _ = self._forward(params, xs)
+        ys, _, _, _ = self._forward(params, xs)
         return ys[0] if len(ys) == 1 else tuple(ys)
 
     def _forward(
         self, params: dict[str, Any], xs: Sequence[Any]
-    ) -> tuple[list[Any], list[Any], list[Any]]:
+    ) -> tuple[list[Any], list[Any], list[Any], int | None]:
         self.trace_count += 1
+        F = self.functor
         env: list[Any] = [None] * len(self.slots)
-        for i, x in enumerate(self._check_inputs(xs)):
-            env[i] = x
+        raw = self._check_inputs(xs)
+        batch = raw[0].shape[0] if raw else None
+        for i, (x, wire) in enumerate(zip(raw, self.dom, strict=True)):
+            env[i] = F.encode_input(x, wire)
         for name, value in self._check_params(params).items():
             env[self._params[name][1]] = value
         residuals = []
@@ -117,15 +120,11 @@ class Program:
             for s, y in zip(step.outs, ys, strict=True):
                 env[s] = y
             residuals.append(res)
-        batch = env[0].shape[0] if self.n_inputs else None
-        outs = [self._broadcast(env[s], s, batch) for s in self.outputs]
-        return outs, residuals, env
-
-    def _broadcast(self, value: Any, slot: int, batch: int | None) -> Any:
-        # An output that depends on no input is the same for every example.
-        if batch is None or self.slots[slot].batched:
-            return value
-        return jax.numpy.broadcast_to(value, (batch, *value.shape))
+        outs = [
+            F.decode_output(env[s], self.slots[s].wire, batch, self.slots[s].batched)
+            for s in self.outputs
+        ]
+        return outs, residuals, env, batch
 
     # -- reverse ----------------------------------------------------------------
     def lens(
@@ -135,13 +134,13 @@ class Program:
         backward map ``dys -> (dparams, dxs)``, which reuses the forward
         residuals."""
         xs = _as_tuple(xs)
-        outs, residuals, env = self._forward(params, xs)
+        outs, residuals, env, batch = self._forward(params, xs)
         value = outs[0] if len(outs) == 1 else tuple(outs)
 
         def backward(dys: Any) -> tuple[dict[str, Any], tuple[Any, ...]]:
             dys = _as_tuple(dys)
             self._check_cotangents(dys, outs)
-            return self._backward(env, residuals, dys)
+            return self._backward(env, residuals, dys, batch)
 
         return value, backward
 
@@ -158,20 +157,25 @@ class Program:
         return backward(dys)
 
     def _backward(
-        self, env: list[Any], residuals: list[Any], dys: tuple[Any, ...]
+        self,
+        env: list[Any],
+        residuals: list[Any],
+        dys: tuple[Any, ...],
+        batch: int | None,
     ) -> tuple[dict[str, Any], tuple[Any, ...]]:
-        F = self.functor
-        ct: list[Any] = [None] * len(self.slots)
+        F, slots = self.functor, self.slots
+        ct: list[Any] = [None] * len(slots)
 
-        def accumulate(slot: int, d: Any) -> None:
+        def accumulate(slot: int, d: Any, from_batched: bool) -> None:
             if d is None:
                 return
-            if not self.slots[slot].batched and d.ndim > env[slot].ndim:
-                d = F.sum_batch(d)  # R of copying a parameter to every example
+            if from_batched and not slots[slot].batched:
+                d = F.sum_batch(d, env[slot])  # R of copying to every example
             ct[slot] = d if ct[slot] is None else F.add(ct[slot], d)
 
         for slot, dy in zip(self.outputs, dys, strict=True):
-            accumulate(slot, F.coerce_cotangent(dy, env[slot]))
+            wire, batched = slots[slot].wire, slots[slot].batched
+            accumulate(slot, F.encode_cotangent(dy, wire, batched), batch is not None)
         for step, res in zip(reversed(self.steps), reversed(residuals), strict=True):
             if all(ct[s] is None for s in step.outs):
                 continue  # R[f](x, 0) = 0: nothing flows back through this step
@@ -179,14 +183,21 @@ class Program:
                 F.zeros_like(env[s]) if ct[s] is None else ct[s] for s in step.outs
             ]
             d_ins = step.rule.reverse(step.box, res, *d_outs)
+            batched = any(slots[s].batched for s in step.ins)
             for s, d in zip(step.ins, d_ins, strict=True):
-                accumulate(s, d)
+                accumulate(s, d, batched)
 
         def final(slot: int) -> Any:
             return F.zeros_like(env[slot]) if ct[slot] is None else ct[slot]
 
-        dparams = {name: final(slot) for name, (_, slot) in self._params.items()}
-        dxs = tuple(final(i) for i in range(self.n_inputs))
+        dparams = {
+            name: F.decode_param_cotangent(final(slot), slots[slot].wire)
+            for name, (_, slot) in self._params.items()
+        }
+        dxs = tuple(
+            F.decode_cotangent(final(i), slots[i].wire, batch)
+            for i in range(self.n_inputs)
+        )
         return dparams, dxs
 
     # -- validation -------------------------------------------------------------
@@ -229,7 +240,7 @@ class Program:
                     f"for {wire!r}. Fix: reinitialise with prog.init(key) or "
                     f"reshape the array."
                 )
-            checked[name] = self.functor.coerce_param(value, wire)
+            checked[name] = self.functor.encode_param(value, wire)
         return checked
 
     def _check_inputs(self, xs: Sequence[Any]) -> list[Any]:
@@ -240,7 +251,7 @@ class Program:
             )
         out, batch = [], None
         for i, (x, wire) in enumerate(zip(xs, self.dom, strict=True)):
-            x = self.functor.coerce_input(x, wire)
+            x = x if hasattr(x, "shape") else jax.numpy.asarray(x)
             if x.ndim != len(wire.shape) + 1 or tuple(x.shape[1:]) != wire.shape:
                 raise ShapeError(
                     f"input {i} of {self!r} is typed {wire!r}: expected a batch of "

@@ -23,6 +23,7 @@ from ..backends import jax_ops as ops
 from ..diagrams import Param, Wire
 from ._functor import Functor
 from ._rule import Rule
+from ._smooth_logic import LOGIC_RULES
 
 
 def _unary(fn: Any, rev: Any, doc: str) -> Rule:
@@ -59,6 +60,7 @@ SMOOTH_RULES: dict[str, Rule] = {
     "sigmoid": _unary(ops.sigmoid, ops.sigmoid_reverse, "R: dx = dy y (1 - y)"),
     "tanh": _unary(ops.tanh, ops.tanh_reverse, "R: dx = dy (1 - y^2)"),
     "softmax": _unary(ops.softmax, ops.softmax_reverse, "R: dx = y (dy - <dy, y>)"),
+    **LOGIC_RULES,  # AND, OR, XOR, NOT, constants, lut, lut_layer, group_sum
 }
 
 
@@ -70,18 +72,24 @@ class Smooth(Functor):
 
     RULES = SMOOTH_RULES
 
-    def coerce_input(self, x: Any, wire: Wire) -> Any:
+    def encode_input(self, x: Any, wire: Wire) -> Any:
         x = jnp.asarray(x)
         if not jnp.issubdtype(x.dtype, jnp.floating):
             x = x.astype(jnp.float32)
         return x
 
-    def coerce_param(self, x: Any, wire: Wire) -> Any:
-        return self.coerce_input(x, wire)
+    def encode_param(self, x: Any, wire: Wire) -> Any:
+        return self.encode_input(x, wire)
+
+    def encode_cotangent(self, d: Any, wire: Wire, batched: bool) -> Any:
+        return self.encode_input(d, wire)
 
     def init_param(self, box: Param, key: jax.Array) -> jax.Array:
         shape, spec = box.cod.inside[0].shape, box.spec
         init, scale = spec["init"], spec["scale"]
+        if init == "residual":  # 2-input tables that pass their first input
+            pattern = jnp.array([-1.0, -1.0, 1.0, 1.0], jnp.float32)
+            return scale * jnp.tile(pattern, shape[0] // 4)
         if init == "normal":
             return scale * jax.random.normal(key, shape, jnp.float32)
         if init == "uniform":

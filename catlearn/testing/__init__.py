@@ -17,6 +17,7 @@ from . import laws as laws
 from . import strategies as strategies
 from ._profiles import PROFILES as PROFILES
 from ._profiles import register_profiles as register_profiles
+from ._signature import boolean_signature as boolean_signature
 from .laws import LawError as LawError
 from .laws import Tolerance as Tolerance
 from .strategies import BATCH as BATCH
@@ -26,5 +27,5 @@ from .strategies import smooth_signature as smooth_signature
 
 __all__ = [
     "BATCH", "PROFILES", "Generator", "LawError", "Signature", "Tolerance", "laws",
-    "register_profiles", "smooth_signature", "strategies",
+    "boolean_signature", "register_profiles", "smooth_signature", "strategies",
 ]

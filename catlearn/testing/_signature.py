@@ -21,9 +21,9 @@ import jax
 import jax.numpy as jnp
 from discopy.monoidal import Ty
 
-from .. import nn
+from .. import logic, nn
 from .._errors import TypeSpecError
-from ..diagrams import Box, Diagram, Param, Wire, real
+from ..diagrams import Box, Diagram, Param, Wire, bits, real
 
 Sampler = Callable[[jax.Array, Wire, "int | None"], Any]
 
@@ -148,3 +148,41 @@ def smooth_signature(sizes: Sequence[int] = (2, 3)) -> Signature:
         _smooth_add,
         _smooth_sample,
     )
+
+
+# -- the signature of cl.Boolean() ------------------------------------------------
+def _boolean_sample(key: jax.Array, wire: Wire, batch: int | None) -> Any:
+    shape = wire.shape if batch is None else (batch, *wire.shape)
+    return jax.random.bernoulli(key, 0.5, shape)
+
+
+def _xor(ty: Ty) -> Diagram:
+    return logic.gate("XOR", ty.inside[0].shape[0])
+
+
+def _bits_param(n: int, name: str) -> Diagram:
+    return Param(name, bits(n))
+
+
+def _lut_layer(n: int, m: int, name: str) -> Diagram:
+    return logic.lut_layer(n, m, seed=n * 7 + m, name=name)
+
+
+def boolean_signature(sizes: Sequence[int] = (1, 3)) -> Signature:
+    """Generators of ``cl.Boolean()`` on ``bits(n)`` wires, ``n`` in ``sizes``:
+    bitwise AND, OR, XOR, NOT, a free parameter, the learnable gate ``lut`` on
+    ``bits(1)``, and lut layers between every two sizes. XOR is the cotangent
+    monoid."""
+    gens: list[Generator] = []
+    for n in sizes:
+        for op in ("AND", "OR", "XOR", "NOT"):
+            gens.append(Generator.box(logic.gate(op, n), f"{op}{n}"))
+        gens.append(Generator(f"b{n}", Ty(), bits(n), partial(_bits_param, n)))
+        for m in sizes:
+            gens.append(
+                Generator(f"luts{n}x{m}", bits(n), bits(m), partial(_lut_layer, n, m))
+            )
+    if 1 in sizes:
+        gens.append(Generator("lut", bits(1) @ bits(1), bits(1), logic.lut))
+    wires = tuple(bits(n) for n in sizes)
+    return Signature("boolean", wires, tuple(gens), _xor, _boolean_sample)

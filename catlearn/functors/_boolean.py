@@ -1,0 +1,227 @@
+"""``Boolean``: the reverse-derivative category of Boolean circuits over Z2.
+
+Wires carry exact bits, packed 32 examples per ``uint32`` word
+(:mod:`catlearn.backends.bits`); the API takes and returns bool arrays of
+shape ``(batch, n)``. Cotangents add by XOR, so ``R[copy](x, (d1, d2)) = d1 ⊕
+d2`` and the derivative belongs to the circuit, not to the function it
+computes:
+
+>>> import numpy as np, catlearn as cl
+>>> B, x = cl.Boolean(), np.array([[True], [False]])
+>>> square = cl.Copy(cl.bits(1)) >> cl.logic.AND       # x AND x = x
+>>> B(square).reverse({}, x, x)[1][0].ravel().tolist()  # R[x AND x] = 0
+[False, False]
+>>> B(cl.Id(cl.bits(1))).reverse({}, x, x)[1][0].ravel().tolist()  # R[id] = dz
+[True, False]
+
+The rules, for words ``a, b, dz`` (``~`` is NOT, ``&`` AND, ``^`` XOR):
+
+    AND  a & b         R = (b & dz, a & dz)
+    OR   a | b         R = (~b & dz, ~a & dz)
+    XOR  a ^ b         R = (dz, dz)
+    NOT  ~a            R = dz
+    LUT  t00 ~a~b ^ t01 ~a b ^ t10 a~b ^ t11 a b      (polynomial in a, b, t)
+         R_t = dz & (~a~b, ~a b, a~b, a b)
+         R_a = dz & ((t00 ^ t10) & ~b  |  (t01 ^ t11) & b)
+         R_b = dz & ((t00 ^ t01) & ~a  |  (t10 ^ t11) & a)
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._errors import SemanticsError
+from ..backends import bits as B
+from ..diagrams import Param, Wire
+from ..logic import wiring
+from ._functor import Functor
+from ._rule import Rule
+
+ONES, ZERO = B.ONES, np.uint32(0)
+
+
+def _lut(t: Any, a: Any, b: Any) -> Any:
+    """Gates with tables ``t`` ``(g, 4, w)`` on inputs ``a, b`` ``(g, w)``."""
+    na, nb = ~a, ~b
+    return (
+        (t[:, 0] & na & nb)
+        | (t[:, 1] & na & b)
+        | (t[:, 2] & a & nb)
+        | (t[:, 3] & a & b)
+    )
+
+
+def _lut_reverse(t: Any, a: Any, b: Any, dz: Any) -> tuple[Any, Any, Any]:
+    na, nb = ~a, ~b
+    dt = jnp.stack([dz & na & nb, dz & na & b, dz & a & nb, dz & a & b], axis=1)
+    da = dz & (((t[:, 0] ^ t[:, 2]) & nb) | ((t[:, 1] ^ t[:, 3]) & b))
+    db = dz & (((t[:, 0] ^ t[:, 1]) & na) | ((t[:, 2] ^ t[:, 3]) & a))
+    return dt, da, db
+
+
+def _tables(t: Any, n_gates: int) -> Any:
+    return t.reshape(n_gates, 4, t.shape[-1])
+
+
+@functools.lru_cache(maxsize=64)
+def _fan_in_table(n_in: int, n_out: int, seed: int) -> np.ndarray:
+    """For each input wire, the rows of ``concat(da, db)`` that read it
+    (``-1`` padded): the transpose of the wiring, for XOR-scatter."""
+    a, b = wiring(n_in, n_out, seed)
+    readers: list[list[int]] = [[] for _ in range(n_in)]
+    for g in range(n_out):
+        readers[a[g]].append(g)
+        readers[b[g]].append(n_out + g)
+    width = max(1, max(len(r) for r in readers))
+    table = np.full((n_in, width), -1, dtype=np.int32)
+    for i, r in enumerate(readers):
+        table[i, : len(r)] = r
+    return table
+
+
+def _lut_layer_forward(box: Any, t: Any, x: Any) -> tuple[tuple[Any, ...], Any]:
+    s = box.spec
+    ia, ib = wiring(s["n_in"], s["n_out"], s["seed"])
+    tt, a, b = _tables(t, s["n_out"]), x[ia], x[ib]
+    return (_lut(tt, a, b),), (tt, a, b)
+
+
+def _lut_layer_reverse(box: Any, res: Any, dz: Any) -> tuple[Any, Any]:
+    s = box.spec
+    tt, a, b = res
+    dt, da, db = _lut_reverse(tt, a, b, dz)
+    table = _fan_in_table(s["n_in"], s["n_out"], s["seed"])
+    dx = B.xor_gather_sum(jnp.concatenate([da, db]), table)
+    return dt.reshape(4 * s["n_out"], -1), dx
+
+
+def _lut_gate_reverse(box: Any, res: Any, dz: Any) -> tuple[Any, Any, Any]:
+    t, a, b = res
+    dt, da, db = _lut_reverse(t, a, b, dz)
+    return dt.reshape(4, -1), da, db
+
+
+def _group_sum_forward(box: Any, x: Any) -> tuple[tuple[Any, ...], Any]:
+    k, rows = box.spec["k"], B.unpack_rows(x)
+    counts = rows.reshape(k, rows.shape[0] // k, rows.shape[1]).sum(axis=1)
+    return (counts.astype(jnp.float32),), None
+
+
+def _group_sum_reverse(box: Any, res: Any, dz: Any) -> tuple[Any, ...]:
+    raise SemanticsError(
+        "group_sum has no reverse derivative over Z2: its counts are integers. "
+        "Fix: train the bits that feed it (cl.fit with loss=cl.losses.hamming does "
+        "this), or differentiate under cl.Smooth()."
+    )
+
+
+def _const(value: Any) -> Rule:
+    word = np.full((1, 1), value, dtype=np.uint32)
+    return Rule(lambda box: ((jnp.asarray(word),), None), lambda box, r, dz: (), "")
+
+
+BOOLEAN_RULES: dict[str, Rule] = {
+    # name: Rule(forward(box, *words) -> (words, residuals), reverse(box, res, *dz))
+    "AND": Rule(
+        lambda box, a, b: ((a & b,), (a, b)),
+        lambda box, r, dz: (r[1] & dz, r[0] & dz),
+        "R = (b dz, a dz)",
+    ),
+    "OR": Rule(
+        lambda box, a, b: ((a | b,), (a, b)),
+        lambda box, r, dz: (~r[1] & dz, ~r[0] & dz),
+        "R = ((1 + b) dz, (1 + a) dz)",
+    ),
+    "XOR": Rule(
+        lambda box, a, b: ((a ^ b,), None), lambda box, r, dz: (dz, dz), "R = (dz, dz)"
+    ),
+    "NOT": Rule(lambda box, a: ((~a,), None), lambda box, r, dz: (dz,), "R = dz"),
+    "ZERO": _const(ZERO),
+    "ONE": _const(ONES),
+    "lut": Rule(
+        lambda box, t, a, b: ((_lut(_tables(t, 1), a, b),), (_tables(t, 1), a, b)),
+        _lut_gate_reverse,
+        "polynomial LUT, see module docstring",
+    ),
+    "lut_layer": Rule(_lut_layer_forward, _lut_layer_reverse, "n LUTs, wiring as data"),
+    "group_sum": Rule(_group_sum_forward, _group_sum_reverse, "popcount per group"),
+}
+
+
+class Boolean(Functor):
+    """Exact Boolean circuits over Z2, bit-packed; learning by Reverse Derivative
+    Ascent. Only ``bits`` wires, except the ``real`` counts that ``group_sum``
+    outputs (exact integers, as float32)."""
+
+    RULES = BOOLEAN_RULES
+    KINDS = ("bits",)
+    READOUTS = ("group_sum",)  # generators whose real outputs Boolean allows
+
+    def check_box(self, box: Any) -> None:
+        for j, wire in enumerate(box.dom.inside):
+            self.check_wire(wire, f"input {j} of box {box.name!r}")
+        if box.name not in self.READOUTS:
+            for j, wire in enumerate(box.cod.inside):
+                self.check_wire(wire, f"output {j} of box {box.name!r}")
+
+    # -- the API boundary: bool arrays outside, packed words inside ---------------
+    def encode_input(self, x: Any, wire: Wire) -> Any:
+        return B.pack(_as_bool(x, "input", wire))
+
+    def encode_param(self, x: Any, wire: Wire) -> Any:
+        return B.mask(_as_bool(x, "parameter", wire))
+
+    def decode_output(
+        self, value: Any, wire: Wire, batch: int | None, batched: bool
+    ) -> Any:
+        if wire.kind == "real":  # group_sum counts, examples along axis 1
+            out = value[:, :batch].T if batched else value[:, 0]
+        else:
+            out = B.unpack(value, batch) if batched and batch else B.unmask(value)
+        if batch is not None and not batched:
+            out = jnp.broadcast_to(out, (batch, *out.shape))
+        return out
+
+    def encode_cotangent(self, d: Any, wire: Wire, batched: bool) -> Any:
+        if wire.kind == "real":
+            _group_sum_reverse(None, None, d)  # raises: counts have no Z2 reverse
+        d = _as_bool(d, "cotangent", wire)
+        return B.pack(d) if d.ndim == 2 else B.mask(d)
+
+    def decode_cotangent(self, d: Any, wire: Wire, batch: int | None) -> Any:
+        return B.unpack(d, batch) if batch is not None else B.unmask(d)
+
+    def decode_param_cotangent(self, d: Any, wire: Wire) -> Any:
+        return B.unmask(d)
+
+    def init_param(self, box: Param, key: jax.Array) -> jax.Array:
+        (n,), init = box.cod.inside[0].shape, box.spec["init"]
+        if init == "residual":  # every 2-input table passes its first input
+            return jnp.tile(jnp.array([False, False, True, True]), n // 4)
+        if init in ("zeros", "ones"):
+            return jnp.full((n,), init == "ones")
+        return jax.random.bernoulli(key, 0.5, (n,))
+
+    # -- Z2: cotangents add by XOR; copying to every example sums by parity ------
+    def add(self, a: Any, b: Any) -> Any:
+        return a ^ b
+
+    def sum_batch(self, d: Any, like: Any) -> Any:
+        return B.parity(d)
+
+
+def _as_bool(x: Any, what: str, wire: Wire) -> Any:
+    x = jnp.asarray(x)
+    if x.dtype == jnp.bool_:
+        return x
+    if jnp.issubdtype(x.dtype, jnp.integer):
+        return x != 0
+    raise SemanticsError(
+        f"Boolean() takes bool arrays, but the {what} for {wire!r} has dtype "
+        f"{x.dtype}. Fix: pass x.astype(bool) (or 0/1 integers)."
+    )

@@ -1,0 +1,140 @@
+"""The logic generators under ``Smooth``: relaxed to [0, 1] by the product
+t-norm, each with its reverse derivative beside it.
+
+    AND  a b            R = (dz b, dz a)
+    OR   a + b - a b    R = (dz (1 - b), dz (1 - a))
+    XOR  a + b - 2 a b  R = (dz (1 - 2b), dz (1 - 2a))
+    NOT  1 - a          R = -dz
+    LUT  s00 (1-a)(1-b) + s01 (1-a) b + s10 a (1-b) + s11 a b,   s = squash(w)
+
+A LUT's table is the input-wise parametrization of "Light Differentiable Logic
+Gate Networks" (Rüttgers et al., 2025): four real parameters ``w`` per gate,
+each truth-table entry squashed into [0, 1] by ``(1 + sin w) / 2`` (default) or
+``sigmoid(w)``. At 0/1 inputs with hard tables (``w = ±π/2`` for sin) the LUT
+computes its Boolean gate exactly.
+
+>>> import jax.numpy as jnp, catlearn as cl
+>>> prog = cl.Smooth()(cl.logic.XOR)
+>>> prog({}, jnp.array([[0.0], [1.0], [1.0]]), jnp.array([[1.0], [0.5], [1.0]]))
+Array([[1. ],
+       [0.5],
+       [0. ]], dtype=float32)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from ..logic import wiring
+from ._rule import Rule
+
+Array = Any
+
+
+def squash(w: Array, relax: str) -> tuple[Array, Array]:
+    """The relaxed table ``s`` and its derivative ``ds/dw``."""
+    if relax == "sigmoid":
+        s = jax.nn.sigmoid(w)
+        return s, s * (1 - s)
+    return 0.5 + 0.5 * jnp.sin(w), 0.5 * jnp.cos(w)
+
+
+def _minterms(a: Array, b: Array) -> tuple[Array, Array, Array, Array]:
+    na, nb = 1 - a, 1 - b
+    return na * nb, na * b, a * nb, a * b
+
+
+def _lut(s: Array, a: Array, b: Array) -> Array:
+    """``s`` of shape ``(..., g, 4)`` (tables), ``a, b`` of shape ``(..., g)``."""
+    m = _minterms(a, b)
+    return sum(s[..., i] * m[i] for i in range(4))
+
+
+def _lut_reverse(
+    s: Array, ds_dw: Array, a: Array, b: Array, dz: Array, batched_tables: bool
+) -> tuple[Array, Array, Array]:
+    m = _minterms(a, b)
+    if batched_tables:
+        dw = jnp.stack([dz * mi for mi in m], axis=-1) * ds_dw
+    else:  # tables are parameters: sum over the batch here, as one reduction
+        dw = jnp.stack([jnp.sum(dz * mi, axis=0) for mi in m], axis=-1) * ds_dw
+    s0, s1, s2, s3 = (s[..., i] for i in range(4))
+    da = dz * ((s2 - s0) * (1 - b) + (s3 - s1) * b)
+    db = dz * ((s1 - s0) * (1 - a) + (s3 - s2) * a)
+    return dw, da, db
+
+
+def _lut_layer_forward(box: Any, w: Array, x: Array) -> tuple[tuple[Array], Any]:
+    sp = box.spec
+    ia, ib = wiring(sp["n_in"], sp["n_out"], sp["seed"])
+    tables = w.reshape(*w.shape[:-1], sp["n_out"], 4)
+    s, ds_dw = squash(tables, sp["relax"])
+    a, b = x[..., ia], x[..., ib]
+    return (_lut(s, a, b),), (s, ds_dw, a, b, w.ndim > 1)
+
+
+def _lut_layer_reverse(box: Any, res: Any, dz: Array) -> tuple[Array, Array]:
+    sp = box.spec
+    s, ds_dw, a, b, batched = res
+    dw, da, db = _lut_reverse(s, ds_dw, a, b, dz, batched)
+    ia, ib = wiring(sp["n_in"], sp["n_out"], sp["seed"])
+    dx = jnp.zeros((*dz.shape[:-1], sp["n_in"]), dz.dtype)
+    dx = dx.at[..., ia].add(da).at[..., ib].add(db)
+    return dw.reshape(*dw.shape[:-2], 4 * sp["n_out"]), dx
+
+
+def _lut_gate_forward(box: Any, w: Array, a: Array, b: Array) -> Any:
+    s, ds_dw = squash(w.reshape(*w.shape[:-1], 1, 4), box.spec["relax"])
+    return (_lut(s, a, b),), (s, ds_dw, a, b, w.ndim > 1)
+
+
+def _lut_gate_reverse(box: Any, res: Any, dz: Array) -> tuple[Array, Array, Array]:
+    s, ds_dw, a, b, batched = res
+    dw, da, db = _lut_reverse(s, ds_dw, a, b, dz, batched)
+    return dw.reshape(*dw.shape[:-2], 4), da, db
+
+
+def _group_sum_forward(box: Any, x: Array) -> tuple[tuple[Array], Any]:
+    k, tau = box.spec["k"], box.spec["tau"]
+    groups = x.reshape(*x.shape[:-1], k, x.shape[-1] // k)
+    return (jnp.sum(groups, axis=-1) / tau,), x.shape[-1] // k
+
+
+def _group_sum_reverse(box: Any, size: int, dz: Array) -> tuple[Array]:
+    return (jnp.repeat(dz / box.spec["tau"], size, axis=-1),)
+
+
+def _const(value: float) -> Rule:
+    return Rule(
+        lambda box: ((jnp.full((1,), value, jnp.float32),), None),
+        lambda box, r, dz: (),
+        f"constant {value}",
+    )
+
+
+LOGIC_RULES: dict[str, Rule] = {
+    "AND": Rule(
+        lambda box, a, b: ((a * b,), (a, b)),
+        lambda box, r, dz: (dz * r[1], dz * r[0]),
+        "a b",
+    ),
+    "OR": Rule(
+        lambda box, a, b: ((a + b - a * b,), (a, b)),
+        lambda box, r, dz: (dz * (1 - r[1]), dz * (1 - r[0])),
+        "a + b - a b",
+    ),
+    "XOR": Rule(
+        lambda box, a, b: ((a + b - 2 * a * b,), (a, b)),
+        lambda box, r, dz: (dz * (1 - 2 * r[1]), dz * (1 - 2 * r[0])),
+        "a + b - 2 a b",
+    ),
+    "NOT": Rule(lambda box, a: ((1 - a,), None), lambda box, r, dz: (-dz,), "1 - a"),
+    "ZERO": _const(0.0),
+    "ONE": _const(1.0),
+    "lut": Rule(_lut_gate_forward, _lut_gate_reverse, "relaxed 2-input table"),
+    "lut_layer": Rule(_lut_layer_forward, _lut_layer_reverse, "relaxed tables"),
+    "group_sum": Rule(_group_sum_forward, _group_sum_reverse, "counts / tau"),
+}

@@ -1,0 +1,159 @@
+"""Logic-gate builders: fixed gates, learnable 2-input gates (LUTs), layers of
+LUTs whose random wiring is data, and the ``group_sum`` read-out.
+
+A learnable gate's parameter is its truth table ``t = (t00, t01, t10, t11)``,
+``t_ab`` the output on inputs ``(a, b)``: four parameter bits under
+``cl.Boolean()``, four real numbers relaxed into [0, 1] under ``cl.Smooth()``.
+
+>>> import catlearn as cl
+>>> net = cl.logic.network(8, [16, 16], n_classes=2, seed=0)
+>>> net.dom, net.cod
+(monoidal.Ty(bits(8)), monoidal.Ty(real(2)))
+>>> net.params
+{'net.0.table': monoidal.Ty(bits(64)), 'net.1.table': monoidal.Ty(bits(64))}
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from discopy.monoidal import Ty
+
+from ._errors import TypeSpecError
+from .diagrams import Box, Diagram, Id, Param, bits, real, spec
+
+B1 = bits(1)
+AND = Box("AND", B1 @ B1, B1)
+OR = Box("OR", B1 @ B1, B1)
+XOR = Box("XOR", B1 @ B1, B1)
+NOT = Box("NOT", B1, B1)
+ZERO = Box("ZERO", Ty(), B1)
+ONE = Box("ONE", Ty(), B1)
+GATES = {"AND": AND, "OR": OR, "XOR": XOR, "NOT": NOT, "ZERO": ZERO, "ONE": ONE}
+
+
+def gate(op: str, n: int = 1) -> Diagram:
+    """The fixed gate ``op`` (AND, OR, XOR, NOT) applied bitwise on ``bits(n)``."""
+    if op not in ("AND", "OR", "XOR", "NOT"):
+        raise TypeSpecError(f"gate {op!r} is not one of AND, OR, XOR, NOT.")
+    if op == "NOT":
+        return Box("NOT", bits(n), bits(n))
+    return Box(op, bits(n) @ bits(n), bits(n))
+
+
+RELAXATIONS = ("sin", "sigmoid")
+RESIDUAL_CONFIDENCE = 0.9  # a residual-initialised table says "pass a" at 90 %
+
+
+def _check_relax(relax: str) -> str:
+    if relax not in RELAXATIONS:
+        raise TypeSpecError(
+            f"relaxation {relax!r} is not one of {RELAXATIONS}. Fix: use "
+            "relax='sin' (the default) or relax='sigmoid'."
+        )
+    return relax
+
+
+def residual_scale(relax: str) -> float:
+    """The real value whose relaxation is ``RESIDUAL_CONFIDENCE``."""
+    p = RESIDUAL_CONFIDENCE
+    return math.asin(2 * p - 1) if relax == "sin" else math.log(p / (1 - p))
+
+
+def _table(name: str, n_gates: int, relax: str) -> Diagram:
+    return Param(
+        f"{name}.table",
+        bits(4 * n_gates),
+        init="residual",
+        scale=residual_scale(relax),
+        relax=_check_relax(relax),
+    )
+
+
+def lut(name: str = "lut", relax: str = "sin") -> Diagram:
+    """A learnable 2-input gate ``bits(1) @ bits(1) -> bits(1)`` with parameter
+    ``{name}.table`` of type ``bits(4)``, initialised to pass ``a`` through."""
+    gate = Box("lut", bits(4) @ B1 @ B1, B1, data=spec(relax=relax))
+    return (_table(name, 1, relax) @ B1 @ B1) >> gate
+
+
+@functools.lru_cache(maxsize=64)
+def wiring(n_in: int, n_out: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The fixed random inputs ``(a, b)`` of ``n_out`` gates over ``n_in`` wires.
+
+    Every input is used about equally (the ``2 n_out`` input slots cycle
+    through shuffled copies of ``range(n_in)``, as difflogic's random
+    connections do), and no gate reads one wire twice when ``n_in > 1``.
+    Deterministic in ``seed``; read-only arrays.
+    """
+    rng = np.random.default_rng(seed)
+    reps = -(-2 * n_out // n_in)
+    slots = np.concatenate([rng.permutation(n_in) for _ in range(reps)])[: 2 * n_out]
+    slots = rng.permutation(slots)
+    a, b = slots[:n_out].copy(), slots[n_out:].copy()
+    if n_in > 1:
+        for i in np.flatnonzero(a == b):  # swap b with another gate's b
+            for j in rng.permutation(n_out):
+                if b[j] != a[i] and b[i] != a[j]:
+                    b[i], b[j] = b[j], b[i]
+                    break
+    a, b = a.astype(np.int32), b.astype(np.int32)
+    a.flags.writeable = b.flags.writeable = False
+    return a, b
+
+
+def lut_layer(
+    n_in: int, n_out: int, seed: int = 0, name: str = "lut_layer", relax: str = "sin"
+) -> Diagram:
+    """``n_out`` learnable gates in one box ``bits(n_in) -> bits(n_out)``, reading
+    inputs ``wiring(n_in, n_out, seed)``; parameter ``{name}.table`` of type
+    ``bits(4 n_out)`` (gate ``g``'s table at ``4g .. 4g+3``)."""
+    for what, n in (("n_in", n_in), ("n_out", n_out)):
+        if not isinstance(n, int) or n < 1:
+            raise TypeSpecError(f"lut_layer: {what} must be a positive int, got {n!r}.")
+    box = Box(
+        "lut_layer",
+        bits(4 * n_out) @ bits(n_in),
+        bits(n_out),
+        data=spec(n_in=n_in, n_out=n_out, seed=seed, relax=relax),
+    )
+    return (_table(name, n_out, relax) @ bits(n_in)) >> box
+
+
+def group_sum(n: int, k: int, tau: float = 1.0) -> Diagram:
+    """``bits(n) -> real(k)``: the number of ones in each of ``k`` consecutive
+    groups of ``n / k`` bits (divided by the temperature ``tau`` under
+    ``Smooth``; exact counts under ``Boolean``)."""
+    if not isinstance(k, int) or k < 1 or n % k:
+        raise TypeSpecError(
+            f"group_sum({n}, {k}): {n} bits do not split into {k} equal groups. "
+            f"Fix: make the last layer's width a multiple of {k}."
+        )
+    return Box("group_sum", bits(n), real(k), data=spec(k=k, tau=float(tau)))
+
+
+def network(
+    n_in: int,
+    widths: Sequence[int],
+    n_classes: int,
+    seed: int = 0,
+    name: str = "net",
+    tau: float | None = None,
+    relax: str = "sin",
+) -> Diagram:
+    """LUT layers of the given widths, then ``group_sum`` into ``n_classes``
+    counts. Layer ``i`` is wired with seed ``seed + i`` and has parameter
+    ``{name}.{i}.table``. ``tau`` defaults to ``sqrt(widths[-1] / n_classes)``."""
+    widths = list(widths)
+    if not widths:
+        raise TypeSpecError("network needs at least one layer width, e.g. [64, 64].")
+    sizes = [n_in, *widths]
+    layers = [
+        lut_layer(a, b, seed=seed + i, name=f"{name}.{i}", relax=relax)
+        for i, (a, b) in enumerate(zip(sizes, widths, strict=False))
+    ]
+    tau = math.sqrt(widths[-1] / n_classes) if tau is None else tau
+    return Diagram.then(Id(bits(n_in)), *layers, group_sum(widths[-1], n_classes, tau))
