@@ -199,6 +199,9 @@ class Boolean(Functor):
     def decode_param_cotangent(self, d: Any, wire: Wire) -> Any:
         return B.unmask(d)
 
+    def count_votes(self, d: Any) -> Any:
+        return B.popcount(d)  # padding bits of a cotangent are always zero
+
     def init_param(self, box: Param, key: jax.Array) -> jax.Array:
         (n,), init = box.cod.inside[0].shape, box.spec["init"]
         if init == "residual":  # every 2-input table passes its first input

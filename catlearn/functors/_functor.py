@@ -84,6 +84,11 @@ class Functor:
     def decode_param_cotangent(self, d: Any, wire: Wire) -> Any:
         return d
 
+    def count_votes(self, d: Any) -> Any:
+        """Per-example parameter cotangents -> how many examples vote for each
+        entry (``Program.votes``). Only semantics that learn by voting define it."""
+        raise NotImplementedError(f"{self!r} does not count votes")
+
     def init_param(self, box: Param, key: jax.Array) -> jax.Array:
         raise NotImplementedError
 

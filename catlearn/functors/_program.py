@@ -144,6 +144,16 @@ class Program:
 
         return value, backward
 
+    def votes(self, params: dict[str, Any], xs: Any, dys: Any) -> dict[str, Any]:
+        """Per parameter entry, over how many examples of the batch its reverse
+        derivative is non-zero: ``R[f]`` taken example by example and counted,
+        instead of summed (on Z2 a sum cancels in pairs). Used by Reverse
+        Derivative Ascent; the functor says how to count (``count_votes``)."""
+        xs, dys = _as_tuple(xs), _as_tuple(dys)
+        outs, residuals, env, batch = self._forward(params, xs)
+        self._check_cotangents(dys, outs)
+        return self._backward(env, residuals, dys, batch, per_example=True)[0]
+
     def reverse(
         self, params: dict[str, Any], xs: Any, dys: Any
     ) -> tuple[dict[str, Any], tuple[Any, ...]]:
@@ -162,6 +172,7 @@ class Program:
         residuals: list[Any],
         dys: tuple[Any, ...],
         batch: int | None,
+        per_example: bool = False,
     ) -> tuple[dict[str, Any], tuple[Any, ...]]:
         F, slots = self.functor, self.slots
         ct: list[Any] = [None] * len(slots)
@@ -169,7 +180,7 @@ class Program:
         def accumulate(slot: int, d: Any, from_batched: bool) -> None:
             if d is None:
                 return
-            if from_batched and not slots[slot].batched:
+            if from_batched and not slots[slot].batched and not per_example:
                 d = F.sum_batch(d, env[slot])  # R of copying to every example
             ct[slot] = d if ct[slot] is None else F.add(ct[slot], d)
 
@@ -190,6 +201,10 @@ class Program:
         def final(slot: int) -> Any:
             return F.zeros_like(env[slot]) if ct[slot] is None else ct[slot]
 
+        if per_example:  # one cotangent per example: the functor counts them
+            return {
+                n: F.count_votes(final(s)) for n, (_, s) in self._params.items()
+            }, ()
         dparams = {
             name: F.decode_param_cotangent(final(slot), slots[slot].wire)
             for name, (_, slot) in self._params.items()

@@ -26,9 +26,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._errors import ShapeError
-from ..functors import Functor, Program, Smooth
-from .losses import Loss, mse, softmax_cross_entropy
+from .._errors import SemanticsError, ShapeError
+from ..functors import Boolean, Functor, Program, Smooth, discretize
+from ._rda import bit_targets, is_z2, rda_step, split_readout
+from .losses import Loss, hamming, mse, softmax_cross_entropy
 from .optim import Optimiser, adam
 
 Step = Callable[[Any, Any, Any, Any], tuple[Any, Any, Any]]
@@ -98,12 +99,18 @@ def fit(
     params = program.init(key) if params is None else _copy(program, params)
     opt_state = optimiser.init(params)
 
-    step = train_step(program, loss, optimiser)
+    if is_z2(optimiser):
+        step_with_metrics, y, has_accuracy = _z2_training(
+            diagram, semantics, program, loss, optimiser, y
+        )
+    else:
+        _check_gradient_semantics(semantics, optimiser)
+        step, has_accuracy = train_step(program, loss, optimiser), bool(loss.correct)
 
-    def step_with_metrics(p: Any, s: Any, x: Any, t: Any) -> tuple[Any, ...]:
-        correct = loss.n_correct(program.apply(p, *x), t)
-        p, s, value = step(p, s, x, t)
-        return p, s, value, jnp.zeros(()) if correct is None else correct
+        def step_with_metrics(p: Any, s: Any, x: Any, t: Any) -> tuple[Any, ...]:
+            correct = loss.n_correct(program.apply(p, *x), t)
+            p, s, value = step(p, s, x, t)
+            return p, s, value, jnp.zeros(()) if correct is None else correct
 
     jitted = jax.jit(step_with_metrics)
     rng = np.random.default_rng(seed)
@@ -120,9 +127,11 @@ def fit(
             sums.append((value * len(idx), right))
         total, correct = (float(sum(col)) for col in zip(*sums, strict=True))
         row = {"epoch": float(epoch + 1), "loss": total / n}
-        if loss.correct is not None:
+        if has_accuracy:
             row["accuracy"] = correct / n
-        if validation is not None:
+        if validation is not None and is_z2(optimiser):
+            row["val_accuracy"] = _z2_accuracy(program, params, validation)
+        elif validation is not None:
             scores = _evaluate(program, params, validation, loss)
             row.update({f"val_{k}": v for k, v in scores.items() if k != "n"})
         row["seconds"] = time.perf_counter() - start
@@ -147,14 +156,81 @@ def evaluate(
     """Loss and accuracy of ``diagram`` with ``params`` on ``data = (X, Y)``.
 
     Without ``loss``: integer class ids are scored with softmax cross-entropy,
-    float targets with mean squared error."""
+    float targets with mean squared error. Under ``Smooth``, a diagram whose
+    parameters are all bits (a logic network) also reports
+    ``discrete_accuracy``, the accuracy of ``discretize(diagram, params)``
+    under ``Boolean``, and ``discretization_gap = accuracy -
+    discrete_accuracy``."""
     semantics = Smooth() if semantics is None else semantics
     program = semantics(diagram)
     checked = _check_data(program, data, "evaluation data")
     if loss is None:
         integer = jnp.issubdtype(checked[1].dtype, jnp.integer)
         loss = softmax_cross_entropy if integer else mse
-    return _evaluate(program, params, checked, loss, batch_size)
+    scores = _evaluate(program, params, checked, loss, batch_size)
+    kinds = {w.kind for w in program.param_types.values()}
+    if isinstance(semantics, Smooth) and kinds == {"bits"} and "accuracy" in scores:
+        boolean = Boolean()(diagram)
+        hard = discretize(diagram, params)
+        xs = tuple(np.asarray(x) > 0.5 for x in checked[0])
+        discrete = _evaluate(boolean, hard, (xs, checked[1]), loss, batch_size)
+        scores["discrete_accuracy"] = discrete["accuracy"]
+        scores["discretization_gap"] = scores["accuracy"] - discrete["accuracy"]
+    return scores
+
+
+def _z2_training(
+    diagram: Any,
+    semantics: Functor,
+    program: Program,
+    loss: Loss,
+    optimiser: Any,
+    y: Any,
+) -> tuple[Callable[..., tuple[Any, ...]], Any, bool]:
+    """The RDA step with its metric: a network's bits train against per-bit
+    targets, and accuracy is read from the full diagram's group sums."""
+    if loss is not hamming or not isinstance(semantics, Boolean):
+        raise SemanticsError(
+            f"{optimiser!r} is Reverse Derivative Ascent over Z2: it trains under "
+            f"cl.Boolean() with loss=cl.losses.hamming, got semantics "
+            f"{semantics!r} and loss {loss!r}. Fix: cl.fit(..., semantics="
+            "cl.Boolean(), loss=cl.losses.hamming, optimiser=cl.optim.rda())."
+        )
+    body, readout = split_readout(diagram)
+    step = rda_step(semantics(body) if readout is not None else program, optimiser)
+    if readout is None:
+        targets = np.asarray(y).astype(bool)
+
+        def with_bits(p: Any, s: Any, x: Any, t: Any) -> tuple[Any, ...]:
+            right = hamming.n_correct(program.apply(p, *x), t)
+            return (*step(p, s, x, t), right)
+
+        return with_bits, targets, True
+    k = readout.spec["k"]
+
+    def with_classes(p: Any, s: Any, x: Any, t: Any) -> tuple[Any, ...]:
+        labels = jnp.argmax(t.reshape(t.shape[0], k, -1)[:, :, 0], axis=-1)
+        right = jnp.sum(jnp.argmax(program.apply(p, *x), axis=-1) == labels)
+        return (*step(p, s, x, t), right)
+
+    return with_classes, bit_targets(readout, y), True
+
+
+def _z2_accuracy(program: Program, params: Any, data: Any) -> float:
+    xs, y = data
+    out = np.asarray(program(params, *xs))
+    if out.ndim == 2 and np.asarray(y).ndim == 1:  # group sums vs class ids
+        return float(np.mean(np.argmax(out, axis=-1) == y))
+    return float(np.mean(np.all(out == np.asarray(y, bool), axis=-1)))
+
+
+def _check_gradient_semantics(semantics: Functor, optimiser: Any) -> None:
+    if isinstance(semantics, Boolean):
+        raise SemanticsError(
+            f"{optimiser!r} follows gradients, but cl.Boolean() has no gradients: "
+            "it learns by Reverse Derivative Ascent. Fix: optimiser=cl.optim.rda() "
+            "with loss=cl.losses.hamming, or semantics=cl.Smooth()."
+        )
 
 
 def _evaluate(

@@ -133,3 +133,39 @@ softmax_cross_entropy = Loss(
 )
 """Cross-entropy of ``softmax(logits)`` against class ids or one-hot targets.
 R: ``dy = dl (softmax(y) - t)`` (for targets that sum to one)."""
+
+
+# -- the Hamming loss lens -----------------------------------------------------
+def _hamming_forward(y: Array, t: Array) -> Array:
+    y, t = jnp.asarray(y, bool), jnp.asarray(t, bool)
+    return jnp.sum(y ^ t, axis=tuple(range(1, y.ndim))).astype(jnp.float32)
+
+
+def _hamming_reverse(y: Array, t: Array, dl: Array) -> Array:
+    return jnp.asarray(y, bool) ^ jnp.asarray(t, bool)  # the error bits
+
+
+def _all_bits_right(y: Array, t: Array) -> Array:
+    y, t = jnp.asarray(y, bool), jnp.asarray(t, bool)
+    return jnp.all(y == t, axis=tuple(range(1, y.ndim)))
+
+
+def _as_bits(y: Array, t: Array) -> Array:
+    t = jnp.asarray(t)
+    if t.shape != y.shape:
+        raise ShapeError(
+            f"cl.losses.hamming: targets have shape {tuple(t.shape)}, predictions "
+            f"{tuple(y.shape)}. Fix: give one target bit per output bit."
+        )
+    return t.astype(bool)
+
+
+hamming = Loss(
+    "hamming",
+    _hamming_forward,
+    _hamming_reverse,
+    correct=_all_bits_right,
+    prepare=_as_bits,
+)
+"""Hamming distance between predicted and target bits; backward, the error
+bits ``y ⊕ t`` (the cotangent RDA follows)."""

@@ -162,3 +162,54 @@ def adam(lr: float, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Ad
 def from_optax(tx: optax.GradientTransformation) -> FromOptax:
     """Wrap an optax transformation (``optax.adamw(1e-3)``, a chain, ...)."""
     return FromOptax(tx)
+
+
+# -- the RDA optimiser lens ---------------------------------------------------------
+class RDAState(NamedTuple):
+    count: jax.Array  # type: ignore[assignment]
+    key: jax.Array
+
+
+@dataclass(frozen=True)
+class RDA(Optimiser):
+    """Reverse Derivative Ascent over Z2; see the module docstring.
+
+    ``flips``: at most this many bits flipped per step in each parameter array
+    (``None``: every candidate, the paper's per-example update when
+    ``batch_size=1``). ``min_votes``: the net support a flip needs.
+    """
+
+    flips: int | None = None
+    min_votes: int = 1
+    seed: int = 0
+    balance: bool = True
+    kind = "z2"
+
+    def init(self, params: Any) -> RDAState:
+        return RDAState(jnp.zeros([], jnp.int32), jax.random.key(self.seed))
+
+    def update(self, votes: Any, state: RDAState, params: Any) -> tuple[Any, RDAState]:
+        key, sub = jax.random.split(state.key)
+        new = {}
+        for i, name in enumerate(sorted(params)):
+            p, v = params[name], votes[name]
+            flip = v >= self.min_votes
+            if self.flips is not None and self.flips < p.size:
+                jitter = jax.random.uniform(jax.random.fold_in(sub, i), v.shape)
+                score = jnp.where(flip, v.astype(jnp.float32) + jitter, -1.0)
+                _, best = jax.lax.top_k(score, self.flips)
+                flip = flip & jnp.zeros(p.shape, bool).at[best].set(True)
+            new[name] = p ^ flip
+        return new, RDAState(state.count + 1, key)
+
+
+def rda(
+    flips: int | None = None, min_votes: int = 1, seed: int = 0, balance: bool = True
+) -> RDA:
+    """Reverse Derivative Ascent: flip the parameter bits that the most
+    examples' reverse derivatives vote for (at most ``flips`` per step).
+    ``balance=False`` counts only the votes for a flip (with ``batch_size=1``
+    and ``flips=None`` this is Wilson & Zanasi's ``p := p ⊕ R[f](p, x, e)_p``);
+    ``balance=True`` subtracts the examples whose correct bits it would change.
+    """
+    return RDA(flips, min_votes, seed, balance)

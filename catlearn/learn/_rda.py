@@ -1,0 +1,81 @@
+"""Reverse Derivative Ascent (Wilson & Zanasi, "Reverse Derivative Ascent: A
+Categorical Approach to Learning Boolean Circuits", ACT 2020).
+
+Over Z2 the learning lens is: model ; hamming ; closed by the RDA optimiser.
+The Hamming loss lens sends a prediction ``y`` and target ``t`` to the error
+bits ``y ⊕ t``; the model's reverse derivative takes them to parameter
+cotangents; RDA flips parameter bits. Per example this is the paper's update
+
+    p := p ⊕ R[f](p, x, y ⊕ f(p, x))_p .
+
+For a batch, XOR-summing those updates cancels in pairs (two examples that
+want the same flip undo each other), so the batched update counts votes
+instead: for each parameter bit, ``for`` = the examples whose error the flip
+would change (``R[f]`` at the error bits), ``against`` = the examples whose
+correct output bits it would change (``R[f]`` at the correct bits). Bits with
+``for - against >= min_votes`` are candidates; the ``flips`` best supported
+(ties broken at random) are flipped: the flip budget plays the learning rate.
+
+A ``network`` ends in ``group_sum``, whose integer counts have no Z2 reverse
+derivative; RDA trains the bits that feed it against per-bit targets: the bits
+of the true class's group should be 1, all others 0.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax.numpy as jnp
+import numpy as np
+
+from ..diagrams import Diagram, boxes
+from .losses import _hamming_forward
+from .optim import RDA
+
+Array = Any
+
+
+# -- training a network's bits against per-bit targets ---------------------------
+def split_readout(diagram: Diagram) -> tuple[Diagram, Any]:
+    """``(body, readout)``: a diagram ending in ``group_sum`` splits into the
+    bits before it and that box; otherwise ``(diagram, None)``."""
+    last = diagram.inside[-1] if diagram.inside else None
+    if last is not None and len(last.boxes) == 1 and last.boxes[0].name == "group_sum":
+        body = type(diagram)(diagram.inside[:-1], diagram.dom, last.boxes[0].dom)
+        return body, last.boxes[0]
+    return diagram, None
+
+
+def bit_targets(readout: Any, y: Array) -> np.ndarray:
+    """Per-bit targets for the bits feeding ``group_sum``: the true class's
+    group all ones, the other groups all zeros. ``y``: class ids or one-hot."""
+    k, n = readout.spec["k"], readout.dom.inside[0].shape[0]
+    y = np.asarray(y)
+    one_hot = y.astype(bool) if y.ndim == 2 else np.eye(k, dtype=bool)[y]
+    return np.repeat(one_hot, n // k, axis=1)
+
+
+def is_z2(optimiser: Any) -> bool:
+    return getattr(optimiser, "kind", "real") == "z2"
+
+
+def rda_step(program: Any, optimiser: RDA) -> Any:
+    """``(params, state, x, t) -> (params, state, hamming loss)`` for per-bit
+    targets ``t``: votes for and against each flip, then the optimiser."""
+
+    def step(params: Any, state: Any, x: Any, t: Any) -> tuple[Any, Any, Any]:
+        xs = x if isinstance(x, tuple) else (x,)
+        y = program.apply(params, *xs)
+        error = y ^ t
+        net = program.votes(params, xs, error)
+        if optimiser.balance:
+            against = program.votes(params, xs, ~error)
+            net = {k: net[k] - against[k] for k in net}
+        params, state = optimiser.update(net, state, params)
+        return params, state, jnp.mean(_hamming_forward(y, t))
+
+    return step
+
+
+def n_boxes_named(diagram: Diagram, name: str) -> int:
+    return sum(1 for b in boxes(diagram) if b.name == name)
