@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import jax
 import pytest
@@ -21,6 +22,8 @@ import catlearn as cl
 from catlearn.testing import (
     Signature,
     boolean_signature,
+    is_multilinear,
+    laws,
     register_profiles,
     smooth_signature,
 )
@@ -35,25 +38,48 @@ settings.load_profile(
 )
 
 
+def _always(program: cl.Program) -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class Semantics:
     """A functor under test: how to build it, the signature its diagrams are
     drawn from, and the oracle its reverse derivatives are checked against
-    (``"jax"``: ``jax.vjp`` of the forward, and ``D[f]`` through ``jax.vjp`` of
-    the reverse; ``"z2"``: the syntactic derivative over Z2)."""
+    (``"jax"``: ``jax.vjp`` of the forward, and ``D[f]`` through ``jax.vjp``
+    of the reverse; ``"z2"``: the brute-force Z2 derivative, and ``D[f]`` as
+    the transpose of the reverse over Z2).
+
+    ``check_reverse(prog, params, xs, dys)`` is the oracle's law,
+    ``derivatives(prog, params, xs)`` gives ``(D[f], D[D[f]])`` for RD.6 and
+    RD.7, and ``exact(prog)`` says where both are exact: everywhere for
+    ``jax``; over Z2 on circuits with no repeated variable inside a product
+    (the derivative of a circuit is not the function's elsewhere)."""
 
     name: str
     functor: Callable[[], cl.Functor]
     signature: Signature
     oracle: str
+    check_reverse: Callable[..., None] = laws.reverse_matches_vjp
+    derivatives: Callable[..., Any] = laws.jax_derivatives
+    exact: Callable[[cl.Program], bool] = _always
 
     def __repr__(self) -> str:
         return self.name
 
 
 REGISTRY: tuple[Semantics, ...] = (
+    # Smooth's signature holds its real layers and the relaxed logic generators.
     Semantics("smooth", cl.Smooth, smooth_signature(), oracle="jax"),
-    Semantics("boolean", cl.Boolean, boolean_signature(), oracle="z2"),
+    Semantics(
+        "boolean",
+        cl.Boolean,
+        boolean_signature(),
+        oracle="z2",
+        check_reverse=laws.reverse_matches_brute_force,
+        derivatives=laws.z2_derivatives,
+        exact=is_multilinear,
+    ),
 )
 
 

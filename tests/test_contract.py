@@ -28,7 +28,7 @@ def _setup(semantics: Any, data: Any, diagram: Any) -> tuple[Any, ...]:
     """Compile ``diagram``, draw its parameters, inputs and output cotangents."""
     F, sig = semantics.functor(), semantics.signature
     prog = F(diagram)
-    params = data.draw(cst.parameters(prog), label="params")
+    params = data.draw(cst.parameters(prog, sig), label="params")
     xs = data.draw(cst.inputs(sig, prog), label="xs")
     dys = data.draw(cst.cotangents(sig, prog), label="dys")
     return F, prog, params, xs, dys
@@ -65,12 +65,15 @@ def test_functoriality_unit(semantics, data):
 
 
 # -- reverse pass against the oracle ---------------------------------------------------
-@pytest.mark.oracle("jax")
+@settings(suppress_health_check=[HealthCheck.filter_too_much])
 @given(data=st.data())
-def test_reverse_matches_jax_vjp(semantics, data):
+def test_reverse_matches_the_oracle(semantics, data):
+    """``jax.vjp`` of the forward for Smooth; the brute-force Z2 derivative for
+    Boolean, on circuits with no repeated variable inside a product."""
     d = data.draw(cst.diagrams(semantics.signature), label="d")
     _, prog, params, xs, dys = _setup(semantics, data, d)
-    laws.reverse_matches_vjp(prog, params, xs, dys)
+    assume(semantics.exact(prog))
+    semantics.check_reverse(prog, params, xs, dys)
 
 
 @pytest.mark.oracle("jax")
@@ -146,25 +149,25 @@ def test_rd5_chain_rule(semantics, data):
     laws.rd5_chain_rule(F, f, g, params, xs, dzs)
 
 
-@pytest.mark.oracle("jax")
 @few
 @given(data=st.data())
 def test_rd6_derivative_is_linear(semantics, data):
     f = data.draw(cst.diagrams(semantics.signature, max_layers=3), label="f")
     _, prog, params, xs, _ = _setup(semantics, data, f)
     v = data.draw(cst.tangents(semantics.signature, prog), label="v")
-    laws.rd6_linear_derivative(prog, params, xs, v)
+    laws.rd6_linear_derivative(prog, params, xs, v, derivatives=semantics.derivatives)
 
 
-@pytest.mark.oracle("jax")
-@few
+@settings(few, suppress_health_check=[HealthCheck.filter_too_much,
+                                      HealthCheck.too_slow])
 @given(data=st.data())
 def test_rd7_second_derivative_is_symmetric(semantics, data):
     f = data.draw(cst.diagrams(semantics.signature, max_layers=3), label="f")
     _, prog, params, xs, _ = _setup(semantics, data, f)
+    assume(semantics.exact(prog))
     u = data.draw(cst.tangents(semantics.signature, prog), label="u")
     v = data.draw(cst.tangents(semantics.signature, prog), label="v")
-    laws.rd7_symmetry(prog, params, xs, u, v)
+    laws.rd7_symmetry(prog, params, xs, u, v, derivatives=semantics.derivatives)
 
 
 # -- every generator on its own -----------------------------------------------------
@@ -172,7 +175,9 @@ def _alone(semantics, g, seed):
     """Generator ``g`` alone, compiled, at a point drawn from ``seed``."""
     sig, key = semantics.signature, jax.random.key(seed)
     prog = semantics.functor()(g.build(f"{g.label}.0" if g.ties > 1 else g.label))
-    params = prog.init(jax.random.fold_in(key, 0))
+    wires = list(prog.param_types.values())
+    params = dict(zip(prog.param_types, cst.sample_values(
+        sig, wires, jax.random.fold_in(key, 0), None), strict=True))
     xs = cst.sample_values(sig, prog.dom, jax.random.fold_in(key, 1))
     batch = cst.BATCH if prog.dom else None  # no inputs: unbatched outputs
     dys, dys2 = (cst.sample_values(sig, prog.cod, jax.random.fold_in(key, i), batch)
@@ -187,14 +192,13 @@ def test_every_generator_is_linear_in_the_cotangent(semantics):
         laws.rd2_linearity(prog, params, xs, dys, dys2)
 
 
-@pytest.mark.oracle("jax")
 def test_every_generator_matches_the_oracle(semantics):
-    """Each generator's reverse rule equals jax.vjp, and its derivative is
-    linear (RD.6) with symmetric second derivative (RD.7)."""
-    sig = semantics.signature
+    """Each generator's reverse rule equals the oracle, and its derivative is
+    linear (RD.6) with symmetric second derivative (RD.7), where the oracle is
+    exact (over Z2: every generator but a LUT layer reading one wire twice)."""
+    sig, skipped = semantics.signature, []
     for i, g in enumerate(sig.generators):
         prog, params, xs, dys, _ = _alone(semantics, g, i)
-        laws.reverse_matches_vjp(prog, params, xs, dys)
         key = jax.random.key(1000 + i)
         u, v = (
             (dict(zip(prog.param_types, cst.sample_values(
@@ -203,8 +207,15 @@ def test_every_generator_matches_the_oracle(semantics):
              cst.sample_values(sig, prog.dom, jax.random.fold_in(key, 2 + j)))
             for j in (0, 1)
         )
-        laws.rd6_linear_derivative(prog, params, xs, v)
-        laws.rd7_symmetry(prog, params, xs, u, v)
+        laws.rd6_linear_derivative(prog, params, xs, v,
+                                   derivatives=semantics.derivatives)
+        if not semantics.exact(prog):
+            skipped.append(g.label)
+            continue
+        semantics.check_reverse(prog, params, xs, dys)
+        laws.rd7_symmetry(prog, params, xs, u, v, derivatives=semantics.derivatives)
+    # Only a LUT layer on one wire multiplies a variable by itself.
+    assert all(label.startswith("luts1x") for label in skipped), skipped
 
 
 # -- compilation -----------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """Property-testing tools that ship with catlearn: hypothesis strategies that
 draw random well-typed diagrams from a semantics' :class:`Signature`, and
 checkers for the laws every functor obeys (functoriality, lens composition,
-the reverse-derivative axioms RD.1–RD.7), which raise :class:`LawError`.
+the reverse-derivative axioms RD.1–RD.7), which raise :class:`LawError`, and
+:mod:`~catlearn.testing.exhaustive`, which checks a law at every point of a
+small Boolean circuit at once.
 
 >>> import jax, catlearn as cl
 >>> from catlearn.testing import laws, smooth_signature, strategies as cst
@@ -13,11 +15,13 @@ the reverse-derivative axioms RD.1–RD.7), which raise :class:`LawError`.
 >>> laws.rd2_linearity(prog, params, xs, dys, dys)
 """
 
+from . import exhaustive as exhaustive
 from . import laws as laws
 from . import strategies as strategies
 from ._profiles import PROFILES as PROFILES
 from ._profiles import register_profiles as register_profiles
 from ._signature import boolean_signature as boolean_signature
+from ._z2 import is_multilinear as is_multilinear
 from .laws import LawError as LawError
 from .laws import Tolerance as Tolerance
 from .strategies import BATCH as BATCH
@@ -26,6 +30,7 @@ from .strategies import Signature as Signature
 from .strategies import smooth_signature as smooth_signature
 
 __all__ = [
-    "BATCH", "PROFILES", "Generator", "LawError", "Signature", "Tolerance", "laws",
-    "boolean_signature", "register_profiles", "smooth_signature", "strategies",
+    "BATCH", "PROFILES", "Generator", "LawError", "Signature", "Tolerance",
+    "boolean_signature", "exhaustive", "is_multilinear", "laws",
+    "register_profiles", "smooth_signature", "strategies",
 ]

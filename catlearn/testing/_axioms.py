@@ -22,7 +22,16 @@ import jax
 
 from ..diagrams import Copy, Diagram, Discard, Id, Swap
 from ..functors import Functor, Program
-from ._check import TOL, Tolerance, add_params, add_values, as_tuple, close, restrict
+from ._check import (
+    TOL,
+    Tolerance,
+    add_params,
+    add_values,
+    as_tuple,
+    close,
+    per_program,
+    restrict,
+)
 
 Params = dict[str, Any]
 Derivative = Callable[[Any, Any], Any]
@@ -134,12 +143,14 @@ def rd5_chain_rule(F: Functor, f: Diagram, g: Diagram, params: Params, xs: Any,
 
 
 # -- RD.6 and RD.7: the derivative that a reverse derivative determines ---------------
+@per_program
 def jax_derivatives(program: Program, params: Params, xs: Any
                     ) -> tuple[Derivative, Derivative]:
     """``(D[f], D[D[f]])`` at points shaped like ``a = (params, xs)``, with
     ``R[R[f]]`` taken as ``jax.vjp`` of ``program.reverse``, and ``R[D[f]]`` as
     ``jax.vjp`` of ``D[f]``. ``D[f](a, v)`` and ``D[D[f]]((a, u), (v, w))``
-    are tuples shaped like the outputs."""
+    are tuples shaped like the outputs. Memoised per program and shape, so
+    RD.6 and RD.7 compile them once."""
     zero_b = jax.tree.map(program.functor.zeros_like, run(program, params, xs))
 
     def derivative(rev: Callable[[Any, Any], Any]) -> Derivative:

@@ -9,13 +9,18 @@ equal exactly.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+import functools
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple, TypeVar
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from .._errors import CatlearnError
+
+T = TypeVar("T")
 
 
 class Tolerance(NamedTuple):
@@ -128,3 +133,26 @@ def add_params(functor: Any, *dparams: Mapping[str, Any]) -> dict[str, Any]:
 def add_values(functor: Any, a: Sequence[Any], b: Sequence[Any]) -> tuple[Any, ...]:
     """Wire-wise sum of two tuples of values with the functor's monoid."""
     return tuple(functor.add(x, y) for x, y in zip(a, b, strict=True))
+
+
+_PER_PROGRAM: weakref.WeakKeyDictionary[Any, dict[Any, Any]] = (
+    weakref.WeakKeyDictionary())
+
+
+def per_program(build: Callable[[Any, Any, Any], T]) -> Callable[[Any, Any, Any], T]:
+    """Memoise ``build(program, params, xs)`` per program and per shape of
+    ``(params, xs)`` (not their values): functions of the point such as
+    ``(D[f], D[D[f]])`` are then the same Python objects for every law that
+    asks, so ``jax.jit`` compiles them once."""
+
+    @functools.wraps(build)
+    def memoised(program: Any, params: Any, xs: Any) -> T:
+        point = (restrict(params, program), tuple(xs))
+        leaves, treedef = jax.tree.flatten(point)
+        key = (treedef, tuple((np.shape(x), str(jnp.asarray(x).dtype)) for x in leaves))
+        cache = _PER_PROGRAM.setdefault(program, {}).setdefault(build, {})
+        if key not in cache:
+            cache[key] = build(program, params, xs)
+        return cache[key]  # type: ignore[no-any-return]
+
+    return memoised

@@ -3,11 +3,21 @@
 A semantics brings its :class:`Signature` to the contract suite; the strategies
 in :mod:`catlearn.testing.strategies` draw diagrams and values from it.
 
->>> sig = smooth_signature()
+>>> sig = smooth_signature(logic_sizes=())
 >>> sig
 Signature('smooth', wires=[monoidal.Ty(real(2)), monoidal.Ty(real(3))], 24 generators)
 >>> sorted({g.label for g in sig.generators if len(g.dom) == 2})
 ['add2', 'add3', 'mul2', 'mul3']
+
+The logic generators are shared: ``Smooth`` relaxes the very generators that
+``Boolean`` computes exactly, and adds the ``group_sum`` read-out.
+
+>>> logic = {g.label for g in boolean_signature(sizes=(1, 2)).generators}
+>>> smooth = {g.label for g in smooth_signature().generators}
+>>> sorted(logic) == sorted(logic & smooth), sorted(smooth - logic)[:3]
+(True, ['add2', 'add3', 'bias2'])
+>>> [g for g in smooth_signature().generators if g.label.startswith("group_sum")]
+[Generator('group_sum2x2': monoidal.Ty(bits(2)) -> monoidal.Ty(real(2)))]
 """
 
 from __future__ import annotations
@@ -96,9 +106,12 @@ class Signature:
 
 # -- the signature of cl.Smooth() ------------------------------------------------
 def _smooth_sample(key: jax.Array, wire: Wire, batch: int | None) -> Any:
+    """Batched ``bits`` values are relaxed bits, uniform in [0, 1]; everything
+    else (``real`` values; unbatched values such as a LUT's raw table, its
+    tangents and cotangents) is standard normal."""
     shape = wire.shape if batch is None else (batch, *wire.shape)
-    if wire.kind == "bits":
-        return jax.random.bernoulli(key, 0.5, shape).astype(jnp.float32)
+    if wire.kind == "bits" and batch is not None:
+        return jax.random.uniform(key, shape, jnp.float32)
     return jax.random.normal(key, shape, jnp.float32)
 
 
@@ -122,10 +135,16 @@ def _dense(n: int, m: int, name: str) -> Diagram:
     return nn.dense(n, m, "relu", name=name)
 
 
-def smooth_signature(sizes: Sequence[int] = (2, 3)) -> Signature:
-    """Generators of ``cl.Smooth()`` on ``real(n)`` wires, ``n`` in ``sizes``:
+def smooth_signature(
+    sizes: Sequence[int] = (2, 3), logic_sizes: Sequence[int] = (1, 2)
+) -> Signature:
+    """Generators of ``cl.Smooth()``: on ``real(n)`` wires, ``n`` in ``sizes``,
     relu, sigmoid, tanh, softmax, add, mul, a free parameter, bias, and linear
-    and dense layers between every two sizes."""
+    and dense layers between every two sizes; on ``bits(n)`` wires, ``n`` in
+    ``logic_sizes``, the logic generators of :func:`boolean_signature`
+    (relaxed: bits carry floats in [0, 1], LUT tables are raw reals squashed
+    into [0, 1]) and the read-out ``group_sum`` from ``bits(n)`` to every
+    ``real(k)`` with ``k`` dividing ``n``."""
     gens: list[Generator] = []
     for n in sizes:
         for act in nn.ACTIVATIONS:
@@ -141,13 +160,14 @@ def smooth_signature(sizes: Sequence[int] = (2, 3)) -> Signature:
             gens.append(
                 Generator(f"dense{n}x{m}", real(n), real(m), partial(_dense, n, m))
             )
-    return Signature(
-        "smooth",
-        tuple(real(n) for n in sizes),
-        tuple(gens),
-        _smooth_add,
-        _smooth_sample,
-    )
+    gens += _logic_generators(logic_sizes)
+    for n in logic_sizes:
+        for k in sizes:
+            if n % k == 0:
+                box = logic.group_sum(n, k)
+                gens.append(Generator.box(box, f"group_sum{n}x{k}"))
+    wires = (*(real(n) for n in sizes), *(bits(n) for n in logic_sizes))
+    return Signature("smooth", wires, tuple(gens), _smooth_add, _smooth_sample)
 
 
 # -- the signature of cl.Boolean() ------------------------------------------------
@@ -168,11 +188,9 @@ def _lut_layer(n: int, m: int, name: str) -> Diagram:
     return logic.lut_layer(n, m, seed=n * 7 + m, name=name)
 
 
-def boolean_signature(sizes: Sequence[int] = (1, 3)) -> Signature:
-    """Generators of ``cl.Boolean()`` on ``bits(n)`` wires, ``n`` in ``sizes``:
-    bitwise AND, OR, XOR, NOT, a free parameter, the learnable gate ``lut`` on
-    ``bits(1)``, and lut layers between every two sizes. XOR is the cotangent
-    monoid."""
+def _logic_generators(sizes: Sequence[int]) -> list[Generator]:
+    """Bitwise AND, OR, XOR, NOT on ``bits(n)``, a free ``bits(n)`` parameter,
+    lut layers between every two sizes and, on ``bits(1)``, the gate ``lut``."""
     gens: list[Generator] = []
     for n in sizes:
         for op in ("AND", "OR", "XOR", "NOT"):
@@ -184,5 +202,16 @@ def boolean_signature(sizes: Sequence[int] = (1, 3)) -> Signature:
             )
     if 1 in sizes:
         gens.append(Generator("lut", bits(1) @ bits(1), bits(1), logic.lut))
+    return gens
+
+
+def boolean_signature(sizes: Sequence[int] = (1, 3), max_wires: int = 3) -> Signature:
+    """Generators of ``cl.Boolean()`` on ``bits(n)`` wires, ``n`` in ``sizes``:
+    bitwise AND, OR, XOR, NOT, a free parameter, the learnable gate ``lut`` on
+    ``bits(1)``, and lut layers between every two sizes. XOR is the cotangent
+    monoid; values (inputs, parameters, tangents, cotangents) are fair coins."""
     wires = tuple(bits(n) for n in sizes)
-    return Signature("boolean", wires, tuple(gens), _xor, _boolean_sample)
+    return Signature(
+        "boolean", wires, tuple(_logic_generators(sizes)), _xor, _boolean_sample,
+        max_wires,
+    )

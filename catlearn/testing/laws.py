@@ -27,8 +27,13 @@ with ``+`` and ``0`` the functor's cotangent monoid (``F.add``, ``F.zeros_like``
 
 where ``D[f](a, v) := π1 R[R[f]]((a, 0), v)`` is the forward derivative that a
 reverse derivative determines. :func:`jax_derivatives` takes ``R[R[f]]`` as
-``jax.vjp`` of the program's own ``reverse`` (numerical, for ``Smooth``); a
-semantics over Z2 passes its own ``derivatives``. ``R[0] = 0`` (RD.1) is not
+``jax.vjp`` of the program's own ``reverse`` (numerical, for ``Smooth``);
+:func:`z2_derivatives` takes ``D[f]`` as the transpose of the program's own
+``reverse`` over Z2, and ``D[D[f]]`` as the Z2 derivative of that function
+(exact; symmetric on circuits with no repeated variable inside a product).
+The reverse pass's oracle is ``jax.vjp`` of the forward
+(:func:`reverse_matches_vjp`) for ``Smooth`` and the brute-force Z2 derivative
+(:func:`reverse_matches_brute_force`) for ``Boolean``. ``R[0] = 0`` (RD.1) is not
 checked: a signature need not contain the zero map. Floats agree within
 :class:`Tolerance` (``rtol=1e-4`` of the magnitudes involved, ``atol=1e-5``);
 bools exactly.
@@ -69,13 +74,15 @@ from ._axioms import rd6_linear_derivative as rd6_linear_derivative
 from ._axioms import rd7_symmetry as rd7_symmetry
 from ._axioms import reverse, run
 from ._check import TOL, LawError, Tolerance, add_params, as_tuple, close, restrict
+from ._z2 import reverse_matches_brute_force as reverse_matches_brute_force
+from ._z2 import z2_derivatives as z2_derivatives
 
 __all__ = [
     "TOL", "LawError", "Tolerance", "close", "composition", "identity",
     "jax_derivatives", "lens_composition", "pairing", "plus", "rd1_additivity",
     "rd2_linearity", "rd3_structure", "rd4_pairing", "rd5_chain_rule",
-    "rd6_linear_derivative", "rd7_symmetry", "reverse_matches_vjp", "tensor",
-    "unit",
+    "rd6_linear_derivative", "rd7_symmetry", "reverse_matches_brute_force",
+    "reverse_matches_vjp", "tensor", "unit", "z2_derivatives",
 ]
 
 Params = dict[str, Any]

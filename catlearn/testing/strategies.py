@@ -39,6 +39,8 @@ from ..functors import Program
 from ._signature import Generator as Generator
 from ._signature import Signature as Signature
 from ._signature import smooth_signature as smooth_signature
+from ._z2 import is_multilinear
+from .exhaustive import bits, domain
 
 BATCH = 3
 """Default batch size of drawn inputs: one size, so JAX compiles each shape once."""
@@ -226,6 +228,29 @@ def diagrams(
 
 
 @st.composite
+def circuits(
+    draw: Any,
+    signature: Signature,
+    functor: Any,
+    max_bits: int | None = 6,
+    multilinear: bool = False,
+    max_layers: int = 3,
+) -> Diagram:
+    """Small Boolean circuits: diagrams whose points ``(params, xs)`` hold at
+    most ``max_bits`` bits (so that :mod:`~catlearn.testing.exhaustive` can
+    enumerate them all), and, with ``multilinear``, only those where
+    :func:`~catlearn.testing.is_multilinear` holds under ``functor`` (no
+    repeated variable inside a product)."""
+
+    def fits(d: Diagram) -> bool:
+        program = functor(d)
+        small = max_bits is None or bits(domain(program)) <= max_bits
+        return small and (not multilinear or is_multilinear(program))
+
+    return draw(diagrams(signature, max_layers=max_layers).filter(fits))
+
+
+@st.composite
 def composable_pairs(
     draw: Any, signature: Signature, max_layers: int = 3
 ) -> tuple[Diagram, Diagram]:
@@ -294,9 +319,18 @@ def cotangents(signature: Signature, program: Program, batch: int = BATCH) -> An
 
 
 @st.composite
-def parameters(draw: Any, program: Program) -> dict[str, Any]:
-    """``program.init(key)`` for a drawn seed."""
-    return program.init(jax.random.key(draw(st.integers(0, 2**32 - 1))))
+def parameters(
+    draw: Any, program: Program, signature: Signature | None = None
+) -> dict[str, Any]:
+    """``program.init(key)`` for a drawn seed; with a ``signature``, each
+    parameter from ``signature.sample`` instead (random truth tables rather
+    than the residual initialisation, say)."""
+    key = jax.random.key(draw(st.integers(0, 2**32 - 1)))
+    if signature is None:
+        return program.init(key)
+    wires = list(program.param_types.values())
+    return dict(zip(program.param_types, sample_values(signature, wires, key, None),
+                    strict=True))
 
 
 @st.composite
