@@ -23,7 +23,7 @@ import numpy as np
 from discopy.monoidal import Ty
 
 from ._errors import TypeSpecError
-from .diagrams import Box, Diagram, Id, Param, bits, real, spec
+from .diagrams import Box, Copy, Diagram, Id, Param, Swap, bits, real, spec
 
 B1 = bits(1)
 AND = Box("AND", B1 @ B1, B1)
@@ -73,9 +73,40 @@ def _table(name: str, n_gates: int, relax: str) -> Diagram:
     )
 
 
-def lut(name: str = "lut", relax: str = "sin") -> Diagram:
+def lut(name: str = "lut", relax: str = "sin", n_inputs: int = 2) -> Diagram:
     """A learnable 2-input gate ``bits(1) @ bits(1) -> bits(1)`` with parameter
-    ``{name}.table`` of type ``bits(4)``, initialised to pass ``a`` through."""
+    ``{name}.table`` of type ``bits(4)``, initialised to pass ``a`` through.
+
+    ``n_inputs=k > 2``: a learnable ``k``-input lookup table ``bits(1)^k ->
+    bits(1)`` (``2^k`` parameter bits, the model of Wilson & Zanasi's RDA
+    experiments), built from ``2^(k-2)`` such gates on the first two inputs
+    and a fixed multiplexer tree on the others, ``mux(s, u, v) = (~s & u) ^ (s
+    & v)``; input ``j >= 2`` picks the sub-table ``{name}.0`` or ``{name}.1``
+    (last input outermost), so entry ``x`` of the table is parameter bit
+    ``2 x_0 + x_1`` of ``{name}.{x_{k-1}}. ... .{x_2}.table``. Its reverse
+    derivative in the parameters is the error at the one entry that ``x``
+    reads, as for the paper's table.
+
+    >>> lut("t", n_inputs=3).params
+    {'t.0.table': monoidal.Ty(bits(4)), 't.1.table': monoidal.Ty(bits(4))}
+    """
+    if isinstance(n_inputs, bool) or not isinstance(n_inputs, int) or n_inputs < 2:
+        raise TypeSpecError(
+            f"lut: n_inputs={n_inputs!r} must be an int >= 2. Fix: e.g. "
+            "cl.logic.lut('t', n_inputs=4) for a 4-input lookup table."
+        )
+    if n_inputs > 2:
+        first = B1 ** (n_inputs - 1)
+        tables = lut(f"{name}.0", relax, n_inputs - 1) @ lut(
+            f"{name}.1", relax, n_inputs - 1
+        )
+        mux = Diagram.then(
+            B1 @ Swap(B1, B1) @ B1,  # (u, v, s, s) -> (u, s, v, s)
+            B1 @ NOT @ B1 @ B1,
+            AND @ AND,
+            XOR,
+        )
+        return Diagram.then(Copy(first) @ Copy(B1), tables @ B1 @ B1, mux)
     gate = Box("lut", bits(4) @ B1 @ B1, B1, data=spec(relax=relax))
     return (_table(name, 1, relax) @ B1 @ B1) >> gate
 
@@ -138,7 +169,7 @@ def group_sum(n: int, k: int, tau: float = 1.0) -> Diagram:
 def network(
     n_in: int,
     widths: Sequence[int],
-    n_classes: int,
+    n_classes: int | None,
     seed: int = 0,
     name: str = "net",
     tau: float | None = None,
@@ -146,7 +177,11 @@ def network(
 ) -> Diagram:
     """LUT layers of the given widths, then ``group_sum`` into ``n_classes``
     counts. Layer ``i`` is wired with seed ``seed + i`` and has parameter
-    ``{name}.{i}.table``. ``tau`` defaults to ``sqrt(widths[-1] / n_classes)``."""
+    ``{name}.{i}.table``. ``tau`` defaults to ``sqrt(widths[-1] / n_classes)``.
+
+    ``n_classes=None``: no ``group_sum``; the last layer's ``widths[-1]`` bits
+    are the outputs (a circuit ``bits(n_in) -> bits(widths[-1])``, for exact
+    functions with one target per output bit)."""
     widths = list(widths)
     if not widths:
         raise TypeSpecError("network needs at least one layer width, e.g. [64, 64].")
@@ -155,5 +190,7 @@ def network(
         lut_layer(a, b, seed=seed + i, name=f"{name}.{i}", relax=relax)
         for i, (a, b) in enumerate(zip(sizes, widths, strict=False))
     ]
+    if n_classes is None:
+        return Diagram.then(Id(bits(n_in)), *layers)
     tau = math.sqrt(widths[-1] / n_classes) if tau is None else tau
     return Diagram.then(Id(bits(n_in)), *layers, group_sum(widths[-1], n_classes, tau))

@@ -40,16 +40,35 @@ def pack(x: Array) -> Array:
     x = jnp.asarray(x, dtype=jnp.bool_)
     batch, n = x.shape
     words = n_words(batch)
-    x = jnp.pad(x, ((0, words * WORD - batch), (0, 0)))
-    x = x.T.reshape(n, words, WORD).astype(jnp.uint32)
-    return jnp.sum(x << _SHIFTS, axis=-1, dtype=jnp.uint32)
+    x = jnp.pad(x, ((0, words * WORD - batch), (0, 0))).reshape(words, WORD, n)
+    # Pack words-major (contiguous reads of the examples), then transpose. Fused
+    # into one loop, the transpose makes every read strided (~10x slower).
+    h, k = n // 2, words // 2
+    major = _unfused([_shift_sum(x[:, :, :h]), _shift_sum(x[:, :, h:])])
+    return _unfused([major[:k].T, major[k:].T])
 
 
 def unpack(w: Array, batch: int) -> Array:
     """``(n, words)`` uint32 -> ``(batch, n)`` bools."""
-    n = w.shape[0]
-    bits = (w[:, :, None] >> _SHIFTS) & np.uint32(1)
-    return bits.reshape(n, -1)[:, :batch].T.astype(jnp.bool_)
+    n, words = w.shape
+    k = n // 2
+    major = _unfused([w[:k].T, w[k:].T])  # (words, n), as in ``pack``
+    bits = (major[:, None, :] >> _SHIFTS[:, None]) & np.uint32(1)
+    return bits.reshape(words * WORD, n)[:batch].astype(jnp.bool_)
+
+
+def _shift_sum(x: Array) -> Array:
+    """``(words, 32, n)`` bools -> ``(words, n)``: bit ``j`` from ``x[:, j]``."""
+    shifted = x.astype(jnp.uint32) << _SHIFTS[:, None]
+    return jnp.sum(shifted, axis=1, dtype=jnp.uint32)
+
+
+def _unfused(parts: list[Array]) -> Array:
+    """Concatenate along the last axis, as a fusion barrier: XLA on CPU fuses a
+    concatenation along the minor axis neither into its users nor with its
+    operands, so both sides are materialised in their own loops
+    (``lax.optimization_barrier`` is removed before fusion there)."""
+    return jnp.concatenate(parts, axis=-1)
 
 
 def unpack_rows(w: Array) -> Array:
@@ -57,6 +76,39 @@ def unpack_rows(w: Array) -> Array:
     included (examples along axis 1)."""
     bits = (w[:, :, None] >> _SHIFTS) & np.uint32(1)
     return bits.reshape(w.shape[0], -1).astype(jnp.int32)
+
+
+def group_count(w: Array, k: int) -> Array:
+    """Ones per example in each of ``k`` equal groups of consecutive rows:
+    ``(n, words)`` -> ``(k, 32 * words)`` ``int32``, padding included; equal
+    to ``unpack_rows(w).reshape(k, n // k, -1).sum(axis=1)``.
+
+    Bit-sliced counters, so no array of unpacked bits is built: plane ``i``
+    holds bit ``i`` of every example's running count, and adding a row ripples
+    a carry through the planes (``p_i, c := p_i ^ c, p_i & c``).
+
+    >>> x = np.array([[1, 1, 0, 1], [0, 1, 1, 1], [1, 1, 1, 1]], dtype=bool)
+    >>> group_count(pack(x), 2)[:, :3].tolist()   # groups of 2 bits, 3 examples
+    [[2, 1, 2], [1, 2, 2]]
+    """
+    n, words = w.shape
+    rows = w.reshape(k, n // k, words)
+
+    def add_row(r: Any, planes: tuple[Array, ...]) -> tuple[Array, ...]:
+        carry = jax.lax.dynamic_index_in_dim(rows, r, axis=1, keepdims=False)
+        out = []
+        for p in planes:
+            out.append(p ^ carry)
+            carry = p & carry
+        return tuple(out)
+
+    zero = jnp.zeros((k, words), w.dtype)
+    init = (zero,) * (n // k).bit_length()
+    planes = jax.lax.fori_loop(0, n // k, add_row, init, unroll=8)  # 2-3x faster
+    counts = unpack_rows(planes[0])
+    for i, p in enumerate(planes[1:], 1):
+        counts = counts + (unpack_rows(p) << i)
+    return counts
 
 
 def mask(b: Array) -> Array:

@@ -197,7 +197,9 @@ def _z2_training(
             "cl.Boolean(), loss=cl.losses.hamming, optimiser=cl.optim.rda())."
         )
     body, readout = split_readout(diagram)
-    step = rda_step(semantics(body) if readout is not None else program, optimiser)
+    step = rda_step(
+        semantics(body) if readout is not None else program, optimiser, readout
+    )
     if readout is None:
         targets = np.asarray(y).astype(bool)
 

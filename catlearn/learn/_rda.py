@@ -18,11 +18,19 @@ correct output bits it would change (``R[f]`` at the correct bits). Bits with
 
 A ``network`` ends in ``group_sum``, whose integer counts have no Z2 reverse
 derivative; RDA trains the bits that feed it against per-bit targets: the bits
-of the true class's group should be 1, all others 0.
+of the true class's group should be 1, all others 0. A class wins by a count,
+not by every bit, so only the examples whose margin (true count minus the best
+other count) is below ``margin`` times the group size vote *for* flips (a
+perceptron-style rule: examples already won do not pull); every example still
+votes *against* the flips that would break its correct bits. Without that
+gate, every output bit is asked to be a whole classifier and training stalls
+(MONK-1, ``network(17, [256] * 4, 2)``, 10 seeds: mean test accuracy 0.81
+without, 0.99 with; ``docs/results.md``).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import jax.numpy as jnp
@@ -59,18 +67,38 @@ def is_z2(optimiser: Any) -> bool:
     return getattr(optimiser, "kind", "real") == "z2"
 
 
-def rda_step(program: Any, optimiser: RDA) -> Any:
+def margins(y: Any, t: Any, k: int) -> Any:
+    """Per example, the count of the true class's group minus the largest count
+    of another group, for output bits ``y`` and per-bit targets ``t`` (both
+    ``(batch, n)``, ``k`` groups)."""
+    b, n = y.shape[0], y.shape[1] // k
+    counts = jnp.sum(y.reshape(b, k, n), axis=-1, dtype=jnp.int32)
+    true = t.reshape(b, k, n)[:, :, 0]
+    best_other = jnp.max(jnp.where(true, -1, counts), axis=-1)
+    return jnp.sum(jnp.where(true, counts, 0), axis=-1) - best_other
+
+
+def rda_step(program: Any, optimiser: RDA, readout: Any = None) -> Any:
     """``(params, state, x, t) -> (params, state, hamming loss)`` for per-bit
-    targets ``t``: votes for and against each flip, then the optimiser."""
+    targets ``t``: votes for and against each flip, then the optimiser.
+    ``readout``: the ``group_sum`` box the bits feed, if any (for the margin)."""
+    k = None if readout is None else readout.spec["k"]
 
     def step(params: Any, state: Any, x: Any, t: Any) -> tuple[Any, Any, Any]:
         xs = x if isinstance(x, tuple) else (x,)
         y = program.apply(params, *xs)
         error = y ^ t
-        net = program.votes(params, xs, error)
+        wanted = error
+        if k is not None and math.isfinite(optimiser.margin):
+            need = max(1, math.ceil(optimiser.margin * (y.shape[1] // k)))
+            wanted = error & (margins(y, t, k) < need)[:, None]
+        votes = program.votes(params, xs, wanted)
+        net = votes
         if optimiser.balance:
             against = program.votes(params, xs, ~error)
-            net = {k: net[k] - against[k] for k in net}
+            net = {name: votes[name] - against[name] for name in votes}
+        # a bit no example votes for is never a candidate (even at min_votes=0)
+        net = {name: jnp.where(votes[name] > 0, net[name], -1) for name in net}
         params, state = optimiser.update(net, state, params)
         return params, state, jnp.mean(_hamming_forward(y, t))
 

@@ -31,6 +31,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from .._errors import CatlearnError
+
 PyTree = Any
 
 
@@ -165,6 +167,10 @@ def from_optax(tx: optax.GradientTransformation) -> FromOptax:
 
 
 # -- the RDA optimiser lens ---------------------------------------------------------
+class OptimiserError(CatlearnError, ValueError):
+    """An optimiser was built with invalid settings."""
+
+
 class RDAState(NamedTuple):
     count: jax.Array  # type: ignore[assignment]
     key: jax.Array
@@ -172,17 +178,30 @@ class RDAState(NamedTuple):
 
 @dataclass(frozen=True)
 class RDA(Optimiser):
-    """Reverse Derivative Ascent over Z2; see the module docstring.
+    """Reverse Derivative Ascent over Z2 (Wilson & Zanasi, ACT 2020), batched by
+    votes. Its "gradient" is ``votes[b]``: over the batch, the examples whose
+    reverse derivative ``R[f](p, x, e)_p`` is 1 at parameter bit ``b`` (minus,
+    with ``balance``, those where flipping ``b`` would break a correct output
+    bit; ``catlearn.learn._rda`` computes them). The update, per parameter array:
 
-    ``flips``: at most this many bits flipped per step in each parameter array
-    (``None``: every candidate, the paper's per-example update when
-    ``batch_size=1``). ``min_votes``: the net support a flip needs.
+        candidates = {b : votes[b] >= min_votes}
+        F          = the ``flips`` candidates with the most votes (ties: random)
+        p[b]      <- p[b] XOR [b in F]
+
+    ``flips`` plays the learning rate. ``flips=None`` flips every candidate:
+    with ``batch_size=1`` and ``balance=False`` this is the paper's update
+    ``p := p ⊕ R[f](p, x, y ⊕ f(p, x))_p``. ``margin`` (a fraction of a class
+    group's size) applies to networks ending in ``group_sum``: only examples
+    whose true class leads every other by less than ``margin`` times the group
+    size (at least one count) vote for flips; ``math.inf`` lets every example's
+    wrong bits vote. ``seed`` seeds the tie-breaking.
     """
 
-    flips: int | None = None
+    flips: int | None = 1
     min_votes: int = 1
     seed: int = 0
     balance: bool = True
+    margin: float = 1 / 16
     kind = "z2"
 
     def init(self, params: Any) -> RDAState:
@@ -204,12 +223,40 @@ class RDA(Optimiser):
 
 
 def rda(
-    flips: int | None = None, min_votes: int = 1, seed: int = 0, balance: bool = True
+    flips: int | None = 1,
+    min_votes: int = 1,
+    seed: int = 0,
+    balance: bool = True,
+    margin: float = 1 / 16,
 ) -> RDA:
     """Reverse Derivative Ascent: flip the parameter bits that the most
-    examples' reverse derivatives vote for (at most ``flips`` per step).
-    ``balance=False`` counts only the votes for a flip (with ``batch_size=1``
-    and ``flips=None`` this is Wilson & Zanasi's ``p := p ⊕ R[f](p, x, e)_p``);
-    ``balance=True`` subtracts the examples whose correct bits it would change.
+    examples' reverse derivatives vote for, at most ``flips`` per parameter
+    array and step (``None``: all with ``min_votes`` or more).
+
+    The defaults train a ``cl.logic.network`` by minibatches (``batch_size``
+    16 to 32): one flip per layer and step, votes balanced by the examples a
+    flip would break (``balance=True``), and only the examples that are wrong
+    or won by less than ``margin`` of a class group voting. Wilson & Zanasi's
+    per-example rule is ``rda(flips=None, balance=False)`` with
+    ``batch_size=1``. See ``RDA`` for the update rule.
     """
-    return RDA(flips, min_votes, seed, balance)
+    if flips is not None and (
+        isinstance(flips, bool) or not isinstance(flips, int) or flips < 1
+    ):
+        raise OptimiserError(
+            f"rda: flips={flips!r} must be a positive int (bits flipped per "
+            "parameter array and step) or None (every bit with enough votes). "
+            "Fix: e.g. rda(flips=1)."
+        )
+    if isinstance(min_votes, bool) or not isinstance(min_votes, int) or min_votes < 0:
+        raise OptimiserError(
+            f"rda: min_votes={min_votes!r} must be an int >= 0 (the net votes a "
+            "flip needs; 0 allows sideways moves). Fix: e.g. rda(min_votes=1)."
+        )
+    if not isinstance(margin, int | float) or not margin > 0:
+        raise OptimiserError(
+            f"rda: margin={margin!r} must be a number > 0 (a fraction of a class "
+            "group's size; math.inf: every example votes). Fix: e.g. "
+            "rda(margin=1/16)."
+        )
+    return RDA(flips, min_votes, seed, balance, float(margin))
