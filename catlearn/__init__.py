@@ -18,6 +18,7 @@ from . import nn as nn
 from ._errors import CatlearnError as CatlearnError
 from ._errors import CompositionError as CompositionError
 from ._errors import MissingRuleError as MissingRuleError
+from ._errors import OptimiserError as OptimiserError
 from ._errors import ParamError as ParamError
 from ._errors import SemanticsError as SemanticsError
 from ._errors import ShapeError as ShapeError

@@ -47,3 +47,7 @@ class SemanticsError(CatlearnError, TypeError):
 
 class DatasetError(CatlearnError, ValueError):
     """A data set or split was asked for with invalid arguments."""
+
+
+class OptimiserError(CatlearnError, ValueError):
+    """An optimiser was built with invalid settings."""

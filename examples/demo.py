@@ -99,7 +99,7 @@ ROWS: list[Callable[..., dict[str, Any]]] = [smooth_row]
 
 
 # -- one logic diagram, two semantics ------------------------------------------------
-LOGIC_WIDTHS = [64, 64]
+LOGIC_WIDTHS = [256, 256, 256, 256]  # the network of docs/results.md
 
 
 def logic_network() -> cl.Diagram:
@@ -117,7 +117,7 @@ def logic_rows(seed: int) -> list[dict[str, Any]]:
         (X.astype(np.float32), y),
         semantics=cl.Smooth(),
         optimiser=cl.optim.adam(0.05),
-        epochs=200,
+        epochs=300,
         batch_size=32,
         seed=seed,
         progress=False,
@@ -138,9 +138,9 @@ def logic_rows(seed: int) -> list[dict[str, Any]]:
         (X, y),
         semantics=boolean,
         loss=cl.losses.hamming,
-        optimiser=cl.optim.rda(flips=8),
-        epochs=100,
-        batch_size=32,
+        optimiser=cl.optim.rda(seed=seed),
+        epochs=200,
+        batch_size=16,
         seed=seed,
         progress=False,
     )

@@ -31,7 +31,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from .._errors import CatlearnError
+from .._errors import OptimiserError
 
 PyTree = Any
 
@@ -167,10 +167,6 @@ def from_optax(tx: optax.GradientTransformation) -> FromOptax:
 
 
 # -- the RDA optimiser lens ---------------------------------------------------------
-class OptimiserError(CatlearnError, ValueError):
-    """An optimiser was built with invalid settings."""
-
-
 class RDAState(NamedTuple):
     count: jax.Array  # type: ignore[assignment]
     key: jax.Array
@@ -182,7 +178,8 @@ class RDA(Optimiser):
     votes. Its "gradient" is ``votes[b]``: over the batch, the examples whose
     reverse derivative ``R[f](p, x, e)_p`` is 1 at parameter bit ``b`` (minus,
     with ``balance``, those where flipping ``b`` would break a correct output
-    bit; ``catlearn.learn._rda`` computes them). The update, per parameter array:
+    bit; ``catlearn.learn._rda`` computes them, and gives a bit that no example
+    votes for -1). The update, per parameter array:
 
         candidates = {b : votes[b] >= min_votes}
         F          = the ``flips`` candidates with the most votes (ties: random)
@@ -190,7 +187,9 @@ class RDA(Optimiser):
 
     ``flips`` plays the learning rate. ``flips=None`` flips every candidate:
     with ``batch_size=1`` and ``balance=False`` this is the paper's update
-    ``p := p ⊕ R[f](p, x, y ⊕ f(p, x))_p``. ``margin`` (a fraction of a class
+    ``p := p ⊕ R[f](p, x, y ⊕ f(p, x))_p`` (for a network ending in
+    ``group_sum``, with ``margin=math.inf`` too). ``min_votes=0`` also allows
+    sideways moves (as many votes against as for). ``margin`` (a fraction of a class
     group's size) applies to networks ending in ``group_sum``: only examples
     whose true class leads every other by less than ``margin`` times the group
     size (at least one count) vote for flips; ``math.inf`` lets every example's
@@ -236,9 +235,10 @@ def rda(
     The defaults train a ``cl.logic.network`` by minibatches (``batch_size``
     16 to 32): one flip per layer and step, votes balanced by the examples a
     flip would break (``balance=True``), and only the examples that are wrong
-    or won by less than ``margin`` of a class group voting. Wilson & Zanasi's
-    per-example rule is ``rda(flips=None, balance=False)`` with
-    ``batch_size=1``. See ``RDA`` for the update rule.
+    or won by less than ``margin`` of a class group voting (results and an
+    ablation: ``docs/results.md``). Wilson & Zanasi's per-example rule is
+    ``rda(flips=None, balance=False)`` with ``batch_size=1``. See ``RDA`` for
+    the update rule.
     """
     if flips is not None and (
         isinstance(flips, bool) or not isinstance(flips, int) or flips < 1
