@@ -116,12 +116,16 @@ def _group_sum_forward(box: Any, x: Any) -> tuple[tuple[Any, ...], Any]:
     return (B.group_count(x, box.spec["k"]).astype(jnp.float32),), None
 
 
-def _group_sum_reverse(box: Any, res: Any, dz: Any) -> tuple[Any, ...]:
-    raise SemanticsError(
+def _no_z2_reverse() -> SemanticsError:
+    return SemanticsError(
         "group_sum has no reverse derivative over Z2: its counts are integers. "
         "Fix: train the bits that feed it (cl.fit with loss=cl.losses.hamming does "
         "this), or differentiate under cl.Smooth()."
     )
+
+
+def _group_sum_reverse(box: Any, res: Any, dz: Any) -> tuple[Any, ...]:
+    raise _no_z2_reverse()
 
 
 def _const(value: Any) -> Rule:
@@ -193,7 +197,7 @@ class Boolean(Functor):
 
     def encode_cotangent(self, d: Any, wire: Wire, batched: bool) -> Any:
         if wire.kind == "real":
-            _group_sum_reverse(None, None, d)  # raises: counts have no Z2 reverse
+            raise _no_z2_reverse()  # real wires are group_sum counts
         d = _as_bool(d, "cotangent", wire)
         return B.pack(d) if d.ndim == 2 else B.mask(d)
 

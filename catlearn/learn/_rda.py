@@ -36,7 +36,7 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from ..diagrams import Diagram, boxes
+from ..diagrams import Diagram
 from .losses import _hamming_forward
 from .optim import RDA
 
@@ -103,7 +103,3 @@ def rda_step(program: Any, optimiser: RDA, readout: Any = None) -> Any:
         return params, state, jnp.mean(_hamming_forward(y, t))
 
     return step
-
-
-def n_boxes_named(diagram: Diagram, name: str) -> int:
-    return sum(1 for b in boxes(diagram) if b.name == name)
