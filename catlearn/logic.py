@@ -3,7 +3,19 @@ LUTs whose random wiring is data, and the ``group_sum`` read-out.
 
 A learnable gate's parameter is its truth table ``t = (t00, t01, t10, t11)``,
 ``t_ab`` the output on inputs ``(a, b)``: four parameter bits under
-``cl.Boolean()``, four real numbers relaxed into [0, 1] under ``cl.Smooth()``.
+``cl.Boolean()``. Under ``cl.Smooth()`` the table is relaxed, by the choice of
+``relax``:
+
+- ``"sin"`` (default) / ``"sigmoid"``: the input-wise parametrization of "Light
+  Differentiable Logic Gate Networks" (Rüttgers et al., 2025), four real
+  numbers per gate, each squashed into [0, 1];
+- ``"softmax"``: difflogic's parametrization (Petersen et al., NeurIPS 2022),
+  16 logits per gate, a softmax over the 16 two-input Boolean functions;
+- ``"gumbel"``: the same 16 logits trained with Gumbel noise and the
+  straight-through estimator ("Mind the Gap", Yousefi et al., 2025): the
+  forward pass uses the hard argmax gate, the backward pass the softmax's
+  derivative. With no ``key`` (evaluation) there is no noise, so the relaxed
+  network *is* its discretized circuit.
 
 >>> import catlearn as cl
 >>> net = cl.logic.network(8, [16, 16], n_classes=2, seed=0)
@@ -44,22 +56,36 @@ def gate(op: str, n: int = 1) -> Diagram:
     return Box(op, bits(n) @ bits(n), bits(n))
 
 
-RELAXATIONS = ("sin", "sigmoid")
+RELAXATIONS = ("sin", "sigmoid", "softmax", "gumbel")
+GATE_CHOICES = ("softmax", "gumbel")  # relaxations with 16 logits per gate
 RESIDUAL_CONFIDENCE = 0.9  # a residual-initialised table says "pass a" at 90 %
+PASS_A = 3  # index of the gate "a" among the 16: its table 0011 is binary 3
+
+
+def gate_tables() -> np.ndarray:
+    """The truth tables ``(16, 4)`` of the 16 two-input Boolean functions, in
+    difflogic's order: gate ``i``'s table ``(t00, t01, t10, t11)`` is ``i`` in
+    binary (0 FALSE, 1 AND, 3 a, 5 b, 6 XOR, 7 OR, 8 NOR, 14 NAND, 15 TRUE)."""
+    i = np.arange(16)[:, None]
+    return ((i >> np.array([3, 2, 1, 0])) & 1).astype(np.float32)
 
 
 def _check_relax(relax: str) -> str:
     if relax not in RELAXATIONS:
         raise TypeSpecError(
             f"relaxation {relax!r} is not one of {RELAXATIONS}. Fix: use "
-            "relax='sin' (the default) or relax='sigmoid'."
+            "relax='sin' (the default), 'sigmoid', 'softmax' or 'gumbel'."
         )
     return relax
 
 
 def residual_scale(relax: str) -> float:
-    """The real value whose relaxation is ``RESIDUAL_CONFIDENCE``."""
+    """The real value whose relaxation is ``RESIDUAL_CONFIDENCE``: one table
+    entry's (sin, sigmoid), or the logit of the gate ``a`` against 15 zero
+    logits (softmax, gumbel)."""
     p = RESIDUAL_CONFIDENCE
+    if relax in GATE_CHOICES:
+        return math.log(15 * p / (1 - p))
     return math.asin(2 * p - 1) if relax == "sin" else math.log(p / (1 - p))
 
 
@@ -75,7 +101,8 @@ def _table(name: str, n_gates: int, relax: str) -> Diagram:
 
 def lut(name: str = "lut", relax: str = "sin", n_inputs: int = 2) -> Diagram:
     """A learnable 2-input gate ``bits(1) @ bits(1) -> bits(1)`` with parameter
-    ``{name}.table`` of type ``bits(4)``, initialised to pass ``a`` through.
+    ``{name}.table`` of type ``bits(4)``, initialised to pass ``a`` through;
+    ``relax`` picks its smooth reading (module docstring).
 
     ``n_inputs=k > 2``: a learnable ``k``-input lookup table ``bits(1)^k ->
     bits(1)`` (``2^k`` parameter bits, the model of Wilson & Zanasi's RDA
@@ -141,7 +168,9 @@ def lut_layer(
 ) -> Diagram:
     """``n_out`` learnable gates in one box ``bits(n_in) -> bits(n_out)``, reading
     inputs ``wiring(n_in, n_out, seed)``; parameter ``{name}.table`` of type
-    ``bits(4 n_out)`` (gate ``g``'s table at ``4g .. 4g+3``)."""
+    ``bits(4 n_out)`` (gate ``g``'s table at ``4g .. 4g+3``). Under
+    ``Smooth`` with ``relax="softmax"`` or ``"gumbel"`` the parameter array
+    holds 16 logits per gate instead (``Program.param_shapes``)."""
     for what, n in (("n_in", n_in), ("n_out", n_out)):
         if not isinstance(n, int) or n < 1:
             raise TypeSpecError(f"lut_layer: {what} must be a positive int, got {n!r}.")
@@ -149,7 +178,7 @@ def lut_layer(
         "lut_layer",
         bits(4 * n_out) @ bits(n_in),
         bits(n_out),
-        data=spec(n_in=n_in, n_out=n_out, seed=seed, relax=relax),
+        data=spec(n_in=n_in, n_out=n_out, seed=seed, relax=_check_relax(relax)),
     )
     return (_table(name, n_out, relax) @ bits(n_in)) >> box
 

@@ -175,7 +175,7 @@ def _alone(semantics, g, seed):
     """Generator ``g`` alone, compiled, at a point drawn from ``seed``."""
     sig, key = semantics.signature, jax.random.key(seed)
     prog = semantics.functor()(g.build(f"{g.label}.0" if g.ties > 1 else g.label))
-    wires = list(prog.param_types.values())
+    wires = cst.param_wires(prog)
     params = dict(zip(prog.param_types, cst.sample_values(
         sig, wires, jax.random.fold_in(key, 0), None), strict=True))
     xs = cst.sample_values(sig, prog.dom, jax.random.fold_in(key, 1))
@@ -202,7 +202,7 @@ def test_every_generator_matches_the_oracle(semantics):
         key = jax.random.key(1000 + i)
         u, v = (
             (dict(zip(prog.param_types, cst.sample_values(
-                sig, list(prog.param_types.values()), jax.random.fold_in(key, j),
+                sig, cst.param_wires(prog), jax.random.fold_in(key, j),
                 None), strict=True)),
              cst.sample_values(sig, prog.dom, jax.random.fold_in(key, 2 + j)))
             for j in (0, 1)

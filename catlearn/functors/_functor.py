@@ -92,6 +92,14 @@ class Functor:
     def init_param(self, box: Param, key: jax.Array) -> jax.Array:
         raise NotImplementedError
 
+    def param_shape(self, box: Param) -> tuple[int, ...]:
+        """The shape of the array that holds parameter ``box``: its wire's."""
+        return tuple(box.cod.inside[0].shape)
+
+    def is_stochastic(self, box: Any) -> bool:
+        """Whether a keyed rule of ``box`` draws random numbers given a key."""
+        return False
+
     # -- the cotangent monoid: R[copy] adds, R[discard] is zero --------------------
     def add(self, a: Any, b: Any) -> Any:
         return a + b

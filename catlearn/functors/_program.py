@@ -82,6 +82,16 @@ class Program:
         """``{name: wire}`` of the parameters, in the diagram's stable order."""
         return {name: box.cod.inside[0] for name, (box, _) in self._params.items()}
 
+    @property
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        """``{name: shape}`` of the parameter arrays this semantics takes: the
+        wire's shape, except where a relaxation carries more numbers than bits
+        (a 16-gate softmax table has 16 logits per gate under ``Smooth``)."""
+        return {
+            name: self.functor.param_shape(box)
+            for name, (box, _) in self._params.items()
+        }
+
     def init(self, key: jax.Array) -> dict[str, jax.Array]:
         """Draw every parameter, deterministically from ``key``: the i-th
         parameter uses ``fold_in(key, i)``."""
@@ -91,19 +101,27 @@ class Program:
         }
 
     # -- forward ----------------------------------------------------------------
-    def __call__(self, params: dict[str, Any], *xs: Any) -> Any:
+    def __call__(self, params: dict[str, Any], *xs: Any, key: Any = None) -> Any:
         """Run the program (jitted). One output wire gives an array, several a
-        tuple."""
-        ys = self._call(params, *xs)
+        tuple. ``key`` feeds stochastic generators (e.g. Gumbel-noised gates in
+        training); without it they run in their deterministic evaluation mode."""
+        ys = self._call(params, *xs, key=key)
         return ys
 
-    def apply(self, params: dict[str, Any], *xs: Any) -> Any:
+    def apply(self, params: dict[str, Any], *xs: Any, key: Any = None) -> Any:
         """The same as calling the program, without the ``jax.jit`` wrapper."""
-        ys, _, _, _ = self._forward(params, xs)
+        ys, _, _, _ = self._forward(params, xs, key)
         return ys[0] if len(ys) == 1 else tuple(ys)
 
+    @property
+    def stochastic(self) -> bool:
+        """Whether a step draws random numbers when given a ``key``."""
+        return any(
+            st.rule.keyed and self.functor.is_stochastic(st.box) for st in self.steps
+        )
+
     def _forward(
-        self, params: dict[str, Any], xs: Sequence[Any]
+        self, params: dict[str, Any], xs: Sequence[Any], key: Any = None
     ) -> tuple[list[Any], list[Any], list[Any], int | None]:
         self.trace_count += 1
         F = self.functor
@@ -115,8 +133,13 @@ class Program:
         for name, value in self._check_params(params).items():
             env[self._params[name][1]] = value
         residuals = []
-        for step in self.steps:
-            ys, res = step.rule.forward(step.box, *(env[s] for s in step.ins))
+        for i, step in enumerate(self.steps):
+            ins = (env[s] for s in step.ins)
+            if step.rule.keyed:
+                k = None if key is None else jax.random.fold_in(key, i)
+                ys, res = step.rule.forward(step.box, *ins, key=k)
+            else:
+                ys, res = step.rule.forward(step.box, *ins)
             for s, y in zip(step.outs, ys, strict=True):
                 env[s] = y
             residuals.append(res)
@@ -128,13 +151,13 @@ class Program:
 
     # -- reverse ----------------------------------------------------------------
     def lens(
-        self, params: dict[str, Any], xs: Sequence[Any]
+        self, params: dict[str, Any], xs: Sequence[Any], key: Any = None
     ) -> tuple[Any, Callable[[Any], tuple[dict[str, Any], tuple[Any, ...]]]]:
         """The lens ``F(diagram)`` at ``(params, xs)``: the forward value and the
         backward map ``dys -> (dparams, dxs)``, which reuses the forward
         residuals."""
         xs = _as_tuple(xs)
-        outs, residuals, env, batch = self._forward(params, xs)
+        outs, residuals, env, batch = self._forward(params, xs, key)
         value = outs[0] if len(outs) == 1 else tuple(outs)
 
         def backward(dys: Any) -> tuple[dict[str, Any], tuple[Any, ...]]:
@@ -155,15 +178,19 @@ class Program:
         return self._backward(env, residuals, dys, batch, per_example=True)[0]
 
     def reverse(
-        self, params: dict[str, Any], xs: Any, dys: Any
+        self, params: dict[str, Any], xs: Any, dys: Any, key: Any = None
     ) -> tuple[dict[str, Any], tuple[Any, ...]]:
         """The reverse derivative: ``(dparams, dxs) = R[F(d)]((params, xs), dys)``."""
-        return self._reverse(params, _as_tuple(xs), _as_tuple(dys))
+        return self._reverse(params, _as_tuple(xs), _as_tuple(dys), key)
 
     def _reverse_impl(
-        self, params: dict[str, Any], xs: tuple[Any, ...], dys: tuple[Any, ...]
+        self,
+        params: dict[str, Any],
+        xs: tuple[Any, ...],
+        dys: tuple[Any, ...],
+        key: Any = None,
     ) -> tuple[dict[str, Any], tuple[Any, ...]]:
-        _, backward = self.lens(params, xs)
+        _, backward = self.lens(params, xs, key)
         return backward(dys)
 
     def _backward(
@@ -238,7 +265,7 @@ class Program:
                 f"{self!r} expects a dict of parameters {{name: array}}, got "
                 f"{type(params).__name__}. Fix: params = prog.init(key)."
             )
-        checked = {}
+        checked, shapes = {}, self.param_shapes
         for name, wire in self.param_types.items():
             if name not in params:
                 have = sorted(params)
@@ -249,11 +276,11 @@ class Program:
                 )
             value = params[name]
             shape = tuple(getattr(value, "shape", ()))
-            if shape != wire.shape:
+            if shape != shapes[name]:
                 raise ParamError(
-                    f"parameter {name!r} has shape {shape}, expected {wire.shape} "
-                    f"for {wire!r}. Fix: reinitialise with prog.init(key) or "
-                    f"reshape the array."
+                    f"parameter {name!r} has shape {shape}, expected {shapes[name]} "
+                    f"for {wire!r} under {self.functor!r}. Fix: reinitialise with "
+                    f"prog.init(key) or reshape the array."
                 )
             checked[name] = self.functor.encode_param(value, wire)
         return checked

@@ -7,6 +7,10 @@ residuals, *dys) -> dxs`` is the reverse derivative ``R[f](x, dy)``: one
 cotangent per input wire (``None`` for a zero cotangent). The forward pass keeps
 the residuals, so the backward pass never recomputes the forward.
 
+A rule built with ``keyed=True`` is stochastic: its forward also takes
+``key=`` (a ``jax.random`` key, or ``None`` for its deterministic evaluation
+mode), which the program derives from the key the caller passes, one per step.
+
 Activations arrive batched along axis 0; parameters arrive unbatched. A rule
 may return a batched cotangent for an unbatched input: the program sums it over
 the batch (the reverse derivative of copying the parameter to every example).
@@ -29,6 +33,7 @@ class Rule:
     forward: Forward
     reverse: Reverse
     doc: str = ""
+    keyed: bool = False
 
     def __repr__(self) -> str:
         return f"Rule({self.doc!r})" if self.doc else "Rule(...)"

@@ -21,6 +21,7 @@ import jax.numpy as jnp
 
 from ..backends import jax_ops as ops
 from ..diagrams import Param, Wire
+from ..logic import GATE_CHOICES, PASS_A
 from ._functor import Functor
 from ._rule import Rule
 from ._smooth_logic import LOGIC_RULES
@@ -84,9 +85,21 @@ class Smooth(Functor):
     def encode_cotangent(self, d: Any, wire: Wire, batched: bool) -> Any:
         return self.encode_input(d, wire)
 
+    def param_shape(self, box: Param) -> tuple[int, ...]:
+        """A table relaxed by gate choice (``softmax``, ``gumbel``) holds 16
+        logits per gate where the Boolean table has 4 bits."""
+        shape = tuple(box.cod.inside[0].shape)
+        return (4 * shape[0],) if box.spec["relax"] in GATE_CHOICES else shape
+
+    def is_stochastic(self, box: Any) -> bool:
+        return box.name in ("lut", "lut_layer") and box.spec["relax"] == "gumbel"
+
     def init_param(self, box: Param, key: jax.Array) -> jax.Array:
-        shape, spec = box.cod.inside[0].shape, box.spec
+        shape, spec = self.param_shape(box), box.spec
         init, scale = spec["init"], spec["scale"]
+        if init == "residual" and spec["relax"] in GATE_CHOICES:
+            logits = jnp.zeros((shape[0] // 16, 16), jnp.float32)
+            return logits.at[:, PASS_A].set(scale).reshape(shape)  # gate "a"
         if init == "residual":  # 2-input tables that pass their first input
             pattern = jnp.array([-1.0, -1.0, 1.0, 1.0], jnp.float32)
             return scale * jnp.tile(pattern, shape[0] // 4)

@@ -7,11 +7,14 @@ t-norm, each with its reverse derivative beside it.
     NOT  1 - a          R = -dz
     LUT  s00 (1-a)(1-b) + s01 (1-a) b + s10 a (1-b) + s11 a b,   s = squash(w)
 
-A LUT's table is the input-wise parametrization of "Light Differentiable Logic
-Gate Networks" (Rüttgers et al., 2025): four real parameters ``w`` per gate,
-each truth-table entry squashed into [0, 1] by ``(1 + sin w) / 2`` (default) or
-``sigmoid(w)``. At 0/1 inputs with hard tables (``w = ±π/2`` for sin) the LUT
-computes its Boolean gate exactly.
+By default a LUT's table is the input-wise parametrization of "Light
+Differentiable Logic Gate Networks" (Rüttgers et al., 2025): four real
+parameters ``w`` per gate, each truth-table entry squashed into [0, 1] by
+``(1 + sin w) / 2`` (default) or ``sigmoid(w)``. With ``relax="softmax"`` the
+table is difflogic's mixture of the 16 gates, ``softmax(w) @ GATES``; with
+``relax="gumbel"`` it is the hard gate picked by Gumbel-noised logits, trained
+straight through (:func:`tables`). At 0/1 inputs with hard tables (``w =
+±π/2`` for sin) the LUT computes its Boolean gate exactly.
 
 >>> import jax.numpy as jnp, catlearn as cl
 >>> prog = cl.Smooth()(cl.logic.XOR)
@@ -28,18 +31,54 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from ..logic import wiring
+from ..logic import GATE_CHOICES, gate_tables, wiring
 from ._rule import Rule
 
 Array = Any
 
 
 def squash(w: Array, relax: str) -> tuple[Array, Array]:
-    """The relaxed table ``s`` and its derivative ``ds/dw``."""
+    """The relaxed table ``s`` and its derivative ``ds/dw``, entry by entry
+    (``sin`` and ``sigmoid``)."""
     if relax == "sigmoid":
         s = jax.nn.sigmoid(w)
         return s, s * (1 - s)
     return 0.5 + 0.5 * jnp.sin(w), 0.5 * jnp.cos(w)
+
+
+GATES = jnp.asarray(gate_tables())  # (16, 4): the 16 gates' truth tables
+
+
+def tables(w: Array, n: int, relax: str, key: Any = None) -> tuple[Array, Array]:
+    """Raw parameters ``w`` of ``n`` gates -> the tables ``(..., n, 4)`` the
+    forward pass uses, and what :func:`pullback` needs.
+
+    ``softmax``: ``s = softmax(w) @ GATES`` over 16 logits per gate (a LUT is
+    linear in its table, so this is difflogic's mixture of 16 relaxed gates).
+    ``gumbel``: the forward table is the hard gate ``GATES[argmax(w + g)]``
+    with Gumbel noise ``g`` drawn from ``key`` (none without a key); the
+    backward pass is the softmax's (straight-through)."""
+    if relax not in GATE_CHOICES:
+        s, ds_dw = squash(w.reshape(*w.shape[:-1], n, 4), relax)
+        return s, ds_dw
+    logits = w.reshape(*w.shape[:-1], n, 16)
+    if relax == "gumbel" and key is not None:
+        logits = logits + jax.random.gumbel(key, logits.shape, logits.dtype)
+    p = jax.nn.softmax(logits, axis=-1)
+    if relax == "softmax":
+        return p @ GATES, p
+    hard = jax.nn.one_hot(jnp.argmax(logits, axis=-1), 16, dtype=p.dtype)
+    return hard @ GATES, p
+
+
+def pullback(relax: str, aux: Array, dt: Array) -> Array:
+    """Table cotangents ``dt (..., n, 4)`` -> raw parameter cotangents, flat."""
+    if relax not in GATE_CHOICES:
+        dw = dt * aux
+    else:  # through s = p @ GATES and p = softmax(logits)
+        dp = dt @ GATES.T
+        dw = aux * (dp - jnp.sum(dp * aux, axis=-1, keepdims=True))
+    return dw.reshape(*dw.shape[:-2], dw.shape[-2] * dw.shape[-1])
 
 
 def _minterms(a: Array, b: Array) -> tuple[Array, Array, Array, Array]:
@@ -54,47 +93,50 @@ def _lut(s: Array, a: Array, b: Array) -> Array:
 
 
 def _lut_reverse(
-    s: Array, ds_dw: Array, a: Array, b: Array, dz: Array, batched_tables: bool
+    s: Array, a: Array, b: Array, dz: Array, batched_tables: bool
 ) -> tuple[Array, Array, Array]:
+    """Cotangents of the tables (per example if they are batched, else summed
+    over the batch, as one reduction) and of the inputs."""
     m = _minterms(a, b)
     if batched_tables:
-        dw = jnp.stack([dz * mi for mi in m], axis=-1) * ds_dw
-    else:  # tables are parameters: sum over the batch here, as one reduction
-        dw = jnp.stack([jnp.sum(dz * mi, axis=0) for mi in m], axis=-1) * ds_dw
+        dt = jnp.stack([dz * mi for mi in m], axis=-1)
+    else:
+        dt = jnp.stack([jnp.sum(dz * mi, axis=0) for mi in m], axis=-1)
     s0, s1, s2, s3 = (s[..., i] for i in range(4))
     da = dz * ((s2 - s0) * (1 - b) + (s3 - s1) * b)
     db = dz * ((s1 - s0) * (1 - a) + (s3 - s2) * a)
-    return dw, da, db
+    return dt, da, db
 
 
-def _lut_layer_forward(box: Any, w: Array, x: Array) -> tuple[tuple[Array], Any]:
+def _lut_layer_forward(
+    box: Any, w: Array, x: Array, key: Any = None
+) -> tuple[tuple[Array], Any]:
     sp = box.spec
     ia, ib = wiring(sp["n_in"], sp["n_out"], sp["seed"])
-    tables = w.reshape(*w.shape[:-1], sp["n_out"], 4)
-    s, ds_dw = squash(tables, sp["relax"])
+    s, aux = tables(w, sp["n_out"], sp["relax"], key)
     a, b = x[..., ia], x[..., ib]
-    return (_lut(s, a, b),), (s, ds_dw, a, b, w.ndim > 1)
+    return (_lut(s, a, b),), (s, aux, a, b, w.ndim > 1)
 
 
 def _lut_layer_reverse(box: Any, res: Any, dz: Array) -> tuple[Array, Array]:
     sp = box.spec
-    s, ds_dw, a, b, batched = res
-    dw, da, db = _lut_reverse(s, ds_dw, a, b, dz, batched)
+    s, aux, a, b, batched = res
+    dt, da, db = _lut_reverse(s, a, b, dz, batched)
     ia, ib = wiring(sp["n_in"], sp["n_out"], sp["seed"])
     dx = jnp.zeros((*dz.shape[:-1], sp["n_in"]), dz.dtype)
     dx = dx.at[..., ia].add(da).at[..., ib].add(db)
-    return dw.reshape(*dw.shape[:-2], 4 * sp["n_out"]), dx
+    return pullback(sp["relax"], aux, dt), dx
 
 
-def _lut_gate_forward(box: Any, w: Array, a: Array, b: Array) -> Any:
-    s, ds_dw = squash(w.reshape(*w.shape[:-1], 1, 4), box.spec["relax"])
-    return (_lut(s, a, b),), (s, ds_dw, a, b, w.ndim > 1)
+def _lut_gate_forward(box: Any, w: Array, a: Array, b: Array, key: Any = None) -> Any:
+    s, aux = tables(w, 1, box.spec["relax"], key)
+    return (_lut(s, a, b),), (s, aux, a, b, w.ndim > 1)
 
 
 def _lut_gate_reverse(box: Any, res: Any, dz: Array) -> tuple[Array, Array, Array]:
-    s, ds_dw, a, b, batched = res
-    dw, da, db = _lut_reverse(s, ds_dw, a, b, dz, batched)
-    return dw.reshape(*dw.shape[:-2], 4), da, db
+    s, aux, a, b, batched = res
+    dt, da, db = _lut_reverse(s, a, b, dz, batched)
+    return pullback(box.spec["relax"], aux, dt), da, db
 
 
 def _group_sum_forward(box: Any, x: Array) -> tuple[tuple[Array], Any]:
@@ -134,7 +176,11 @@ LOGIC_RULES: dict[str, Rule] = {
     "NOT": Rule(lambda box, a: ((1 - a,), None), lambda box, r, dz: (-dz,), "1 - a"),
     "ZERO": _const(0.0),
     "ONE": _const(1.0),
-    "lut": Rule(_lut_gate_forward, _lut_gate_reverse, "relaxed 2-input table"),
-    "lut_layer": Rule(_lut_layer_forward, _lut_layer_reverse, "relaxed tables"),
+    "lut": Rule(
+        _lut_gate_forward, _lut_gate_reverse, "relaxed 2-input table", keyed=True
+    ),
+    "lut_layer": Rule(
+        _lut_layer_forward, _lut_layer_reverse, "relaxed tables", keyed=True
+    ),
     "group_sum": Rule(_group_sum_forward, _group_sum_reverse, "counts / tau"),
 }

@@ -32,16 +32,19 @@ from ._rda import bit_targets, is_z2, rda_step, split_readout
 from .losses import Loss, hamming, mse, softmax_cross_entropy
 from .optim import Optimiser, adam
 
-Step = Callable[[Any, Any, Any, Any], tuple[Any, Any, Any]]
+Step = Callable[..., tuple[Any, Any, Any]]
 
 
 def train_step(program: Program, loss: Loss, optimiser: Optimiser) -> Step:
-    """The pure training step ``(params, opt_state, x, y) -> (params, opt_state,
-    loss)``: the lens composite model ; loss ; seed, closed by the optimiser.
-    ``x`` is one array, or a tuple with one array per input wire."""
+    """The pure training step ``(params, opt_state, x, y, key=None) ->
+    (params, opt_state, loss)``: the lens composite model ; loss ; seed, closed
+    by the optimiser. ``x`` is one array, or a tuple with one array per input
+    wire; ``key`` feeds stochastic generators (Gumbel-noised gates)."""
 
-    def step(params: Any, opt_state: Any, x: Any, y: Any) -> tuple[Any, Any, Any]:
-        prediction, model_backward = program.lens(params, _inputs(x))
+    def step(
+        params: Any, opt_state: Any, x: Any, y: Any, key: Any = None
+    ) -> tuple[Any, Any, Any]:
+        prediction, model_backward = program.lens(params, _inputs(x), key)
         value, loss_backward = loss.lens(prediction, y)
         dprediction = loss_backward(jnp.ones((), prediction.dtype))
         dparams, _ = model_backward(dprediction)
@@ -85,6 +88,8 @@ def fit(
 
     The step is compiled once (``jax.jit``); the same seed gives the same
     result. ``params`` (if given) are not modified: training works on a copy.
+    A stochastic diagram (``Program.stochastic``: Gumbel-noised gates) gets a
+    fresh key per step, derived from ``seed``; evaluation runs without noise.
     """
     semantics = Smooth() if semantics is None else semantics
     optimiser = adam(1e-2) if optimiser is None else optimiser
@@ -107,12 +112,15 @@ def fit(
         _check_gradient_semantics(semantics, optimiser)
         step, has_accuracy = train_step(program, loss, optimiser), bool(loss.correct)
 
-        def step_with_metrics(p: Any, s: Any, x: Any, t: Any) -> tuple[Any, ...]:
+        def step_with_metrics(
+            p: Any, s: Any, x: Any, t: Any, k: Any = None
+        ) -> tuple[Any, ...]:
             correct = loss.n_correct(program.apply(p, *x), t)
-            p, s, value = step(p, s, x, t)
+            p, s, value = step(p, s, x, t, k)
             return p, s, value, jnp.zeros(()) if correct is None else correct
 
     jitted = jax.jit(step_with_metrics)
+    noise = jax.random.fold_in(key, 1) if program.stochastic else None
     rng = np.random.default_rng(seed)
     result = FitResult(params, opt_state, program=program)
     bar = _progress(epochs, progress)
@@ -123,7 +131,10 @@ def fit(
         for lo in range(0, n, batch_size):
             idx = order[lo : lo + batch_size]
             batch_x = tuple(x[idx] for x in xs)
-            params, opt_state, value, right = jitted(params, opt_state, batch_x, y[idx])
+            args = (params, opt_state, batch_x, y[idx])
+            if noise is not None:  # one key per step: (epoch, first example)
+                args += (jax.random.fold_in(jax.random.fold_in(noise, epoch), lo),)
+            params, opt_state, value, right = jitted(*args)
             sums.append((value * len(idx), right))
         total, correct = (float(sum(col)) for col in zip(*sums, strict=True))
         row = {"epoch": float(epoch + 1), "loss": total / n}

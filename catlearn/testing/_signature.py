@@ -143,7 +143,7 @@ def smooth_signature(
     and dense layers between every two sizes; on ``bits(n)`` wires, ``n`` in
     ``logic_sizes``, the logic generators of :func:`boolean_signature`
     (relaxed: bits carry floats in [0, 1], LUT tables are raw reals squashed
-    into [0, 1]) and the read-out ``group_sum`` from ``bits(n)`` to every
+    into [0, 1]), lut layers with difflogic's 16-gate softmax tables, and the read-out ``group_sum`` from ``bits(n)`` to every
     ``real(k)`` with ``k`` dividing ``n``."""
     gens: list[Generator] = []
     for n in sizes:
@@ -161,6 +161,10 @@ def smooth_signature(
                 Generator(f"dense{n}x{m}", real(n), real(m), partial(_dense, n, m))
             )
     gens += _logic_generators(logic_sizes)
+    for n in logic_sizes:  # difflogic's 16-gate softmax tables
+        for m in logic_sizes:
+            make = partial(_lut_layer, n, m, relax="softmax")
+            gens.append(Generator(f"softmax_luts{n}x{m}", bits(n), bits(m), make))
     for n in logic_sizes:
         for k in sizes:
             if n % k == 0:
@@ -184,8 +188,8 @@ def _bits_param(n: int, name: str) -> Diagram:
     return Param(name, bits(n))
 
 
-def _lut_layer(n: int, m: int, name: str) -> Diagram:
-    return logic.lut_layer(n, m, seed=n * 7 + m, name=name)
+def _lut_layer(n: int, m: int, name: str, relax: str = "sin") -> Diagram:
+    return logic.lut_layer(n, m, seed=n * 7 + m, name=name, relax=relax)
 
 
 def _logic_generators(sizes: Sequence[int]) -> list[Generator]:

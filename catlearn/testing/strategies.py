@@ -34,7 +34,7 @@ from discopy.monoidal import Ty
 from hypothesis import reject
 from hypothesis import strategies as st
 
-from ..diagrams import Copy, Diagram, Discard, Id, Swap, Wire
+from ..diagrams import Copy, Diagram, Discard, Id, Swap, Wire, real
 from ..functors import Program
 from ._signature import Generator as Generator
 from ._signature import Signature as Signature
@@ -328,9 +328,18 @@ def parameters(
     key = jax.random.key(draw(st.integers(0, 2**32 - 1)))
     if signature is None:
         return program.init(key)
-    wires = list(program.param_types.values())
+    wires = param_wires(program)
     return dict(zip(program.param_types, sample_values(signature, wires, key, None),
                     strict=True))
+
+
+def param_wires(program: Program) -> list[Wire]:
+    """The wire of each parameter, or a ``real`` wire of the array's shape where
+    the semantics holds a parameter in more numbers than its wire has (16
+    logits per gate of a softmax table under ``Smooth``)."""
+    shapes = program.param_shapes
+    return [w if shapes[n] == w.shape else real(*shapes[n]).inside[0]
+            for n, w in program.param_types.items()]
 
 
 @st.composite
@@ -340,6 +349,6 @@ def tangents(
     """A tangent ``(dparams, dxs)`` at a point ``(params, xs)`` of ``program``:
     parameters are inputs too (Para)."""
     names = list(program.param_types)
-    ps = draw(values(signature, list(program.param_types.values()), None))
+    ps = draw(values(signature, param_wires(program), None))
     xs = draw(values(signature, program.dom, batch))
     return dict(zip(names, ps, strict=True)), xs
