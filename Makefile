@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
-.PHONY: demo test lint typecheck install bench clean
+.PHONY: demo test lint typecheck install tools bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,11 +30,20 @@ lint: install
 # Tests run against the installed package: pytest is called as a script (so the
 # working tree is not on sys.path) and doctests are collected from the
 # installed modules with --pyargs.
-test: install lint
+# The fused CPU kernel of cl.Kernel() compiles C++ at first use, and the tests
+# run it: install a compiler from Debian when there is none (as root, as CI is).
+tools:
+	@command -v c++ >/dev/null 2>&1 || command -v g++ >/dev/null 2>&1 || \
+	{ if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq g++; \
+	  else echo "make test: no C++ compiler found; install g++ (sudo apt-get install g++)" >&2; exit 1; fi; }
+
+test: tools install lint
 	cd tests && ../$(BIN)/pytest -p no:cacheprovider -q . --pyargs catlearn
 
 bench: install
 	$(BIN)/python bench/smooth_overhead.py
+	$(BIN)/python bench/boolean_throughput.py
+	$(BIN)/python bench/kernel_throughput.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

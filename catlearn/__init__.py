@@ -15,6 +15,7 @@ from . import functors as functors
 from . import learn as learn
 from . import logic as logic
 from . import nn as nn
+from ._errors import BackendError as BackendError
 from ._errors import CatlearnError as CatlearnError
 from ._errors import CompositionError as CompositionError
 from ._errors import MissingRuleError as MissingRuleError
@@ -36,7 +37,9 @@ from .diagrams import params as params
 from .diagrams import real as real
 from .functors import Boolean as Boolean
 from .functors import Functor as Functor
+from .functors import Kernel as Kernel
 from .functors import Program as Program
+from .functors import RelaxedKernel as RelaxedKernel
 from .functors import Rule as Rule
 from .functors import Smooth as Smooth
 from .functors import discretize as discretize

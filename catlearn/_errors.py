@@ -51,3 +51,8 @@ class DatasetError(CatlearnError, ValueError):
 
 class OptimiserError(CatlearnError, ValueError):
     """An optimiser was built with invalid settings."""
+
+
+class BackendError(CatlearnError, RuntimeError):
+    """A kernel backend cannot run here: no C compiler for the fused CPU kernel,
+    no GPU for a Triton kernel, or a block size that does not fit."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import jax
@@ -79,6 +80,24 @@ REGISTRY: tuple[Semantics, ...] = (
         check_reverse=laws.reverse_matches_brute_force,
         derivatives=laws.z2_derivatives,
         exact=is_multilinear,
+    ),
+    # Kernel: Boolean's meaning through fused kernels. The Pallas kernel runs in
+    # interpret mode here; the C++ kernel (the CPU default) and bit-exactness
+    # against Boolean on networks are in test_kernel.py.
+    Semantics(
+        "kernel",
+        partial(cl.Kernel, backend="interpret"),
+        boolean_signature(),
+        oracle="z2",
+        check_reverse=laws.reverse_matches_brute_force,
+        derivatives=laws.z2_derivatives,
+        exact=is_multilinear,
+    ),
+    Semantics(
+        "relaxed-kernel",
+        partial(cl.Kernel, relaxed=True),
+        smooth_signature(),
+        oracle="jax",
     ),
 )
 

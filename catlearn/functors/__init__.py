@@ -4,6 +4,8 @@ from ._boolean import BOOLEAN_RULES as BOOLEAN_RULES
 from ._boolean import Boolean as Boolean
 from ._functor import Functor as Functor
 from ._functor import compile_diagram as compile_diagram
+from ._kernel import Kernel as Kernel
+from ._kernel import RelaxedKernel as RelaxedKernel
 from ._program import Program as Program
 from ._program import Slot as Slot
 from ._program import Step as Step
@@ -16,6 +18,8 @@ from ._smooth import Smooth as Smooth
 __all__ = [
     "BOOLEAN_RULES",
     "Boolean",
+    "Kernel",
+    "RelaxedKernel",
     "discretize",
     "relax",
     "SMOOTH_RULES",

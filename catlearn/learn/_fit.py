@@ -131,7 +131,7 @@ def fit(
         for lo in range(0, n, batch_size):
             idx = order[lo : lo + batch_size]
             batch_x = tuple(x[idx] for x in xs)
-            args = (params, opt_state, batch_x, y[idx])
+            args: tuple[Any, ...] = (params, opt_state, batch_x, y[idx])
             if noise is not None:  # one key per step: (epoch, first example)
                 args += (jax.random.fold_in(jax.random.fold_in(noise, epoch), lo),)
             params, opt_state, value, right = jitted(*args)

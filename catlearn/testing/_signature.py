@@ -143,8 +143,9 @@ def smooth_signature(
     and dense layers between every two sizes; on ``bits(n)`` wires, ``n`` in
     ``logic_sizes``, the logic generators of :func:`boolean_signature`
     (relaxed: bits carry floats in [0, 1], LUT tables are raw reals squashed
-    into [0, 1]), lut layers with difflogic's 16-gate softmax tables, and the read-out ``group_sum`` from ``bits(n)`` to every
-    ``real(k)`` with ``k`` dividing ``n``."""
+    into [0, 1]), lut layers with difflogic's 16-gate softmax tables, and
+    the read-out ``group_sum`` from ``bits(n)`` to every ``real(k)`` with
+    ``k`` dividing ``n``."""
     gens: list[Generator] = []
     for n in sizes:
         for act in nn.ACTIVATIONS:

@@ -224,7 +224,20 @@ def _step_support(box: Any, ins: list[Support]) -> Support | None:
         ia, ib = wiring(s["n_in"], s["n_out"], s["seed"])
         x = ins[1]
         return _gates(ins[0], [x[i] for i in ia], [x[i] for i in ib])
+    layers = getattr(box, "layers", None)  # a chain of lut layers (cl.Kernel)
+    if layers is not None and getattr(box, "group", None) is None:
+        return _chain(layers, ins[:-1], ins[-1])
     return None  # a generator this check does not know: no certificate
+
+
+def _chain(layers: Any, tables: list[Support], x: Support) -> Support | None:
+    for (n_in, n_out, seed, _), table in zip(layers, tables, strict=True):
+        ia, ib = wiring(n_in, n_out, seed)
+        y = _gates(table, [x[i] for i in ia], [x[i] for i in ib])
+        if y is None:
+            return None
+        x = y
+    return x
 
 
 def is_multilinear(program: Program) -> bool:
