@@ -101,10 +101,12 @@ def test_rda_under_kernel_trains_exactly_as_under_boolean():
 
 
 # -- the relaxed kernel ---------------------------------------------------------------
-@pytest.mark.parametrize("relax", cl.logic.RELAXATIONS)
-def test_relaxed_kernel_equals_smooth(relax):
+@pytest.mark.parametrize(
+    "relax, backend", [(r, "xla") for r in cl.logic.RELAXATIONS] + [("sin", "pallas")]
+)
+def test_relaxed_kernel_equals_smooth(relax, backend):
     net = cl.logic.network(9, [13, 11, 6], 3, seed=2, relax=relax)
-    S, R = cl.Smooth()(net), cl.Kernel(relaxed=True)(net)
+    S, R = cl.Smooth()(net), cl.Kernel(relaxed=True, backend=backend)(net)
     assert isinstance(R.functor, cl.RelaxedKernel)
     assert [s.box.name for s in R.steps] == ["fused_luts[9->13->11->6 | group_sum 3]"]
     params = {k: jax.random.normal(jax.random.key(i), s)
