@@ -36,6 +36,11 @@ tools:
 	@command -v c++ >/dev/null 2>&1 || command -v g++ >/dev/null 2>&1 || \
 	{ if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq g++; \
 	  else echo "make test: no C++ compiler found; install g++ (sudo apt-get install g++)" >&2; exit 1; fi; }
+	@command -v iverilog >/dev/null 2>&1 && command -v yosys >/dev/null 2>&1 && \
+	command -v berkeley-abc >/dev/null 2>&1 || \
+	{ if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+	  apt-get install -y -qq iverilog yosys berkeley-abc; \
+	  else echo "make test: tests/test_export.py runs iverilog, yosys and berkeley-abc; install them (sudo apt-get install iverilog yosys berkeley-abc)" >&2; exit 1; fi; }
 
 test: tools install lint
 	cd tests && ../$(BIN)/pytest -p no:cacheprovider -q . --pyargs catlearn

@@ -12,6 +12,7 @@ them meaning.
 from . import datasets as datasets
 from . import diagrams as diagrams
 from . import functors as functors
+from . import io as io
 from . import learn as learn
 from . import logic as logic
 from . import nn as nn
@@ -33,6 +34,7 @@ from .diagrams import Param as Param
 from .diagrams import Swap as Swap
 from .diagrams import bits as bits
 from .diagrams import draw as draw
+from .diagrams import from_discopy as from_discopy
 from .diagrams import params as params
 from .diagrams import real as real
 from .functors import Boolean as Boolean
@@ -44,6 +46,10 @@ from .functors import Rule as Rule
 from .functors import Smooth as Smooth
 from .functors import discretize as discretize
 from .functors import relax as relax
+from .io import from_json as from_json
+from .io import load as load
+from .io import save as save
+from .io import to_json as to_json
 from .learn import FitResult as FitResult
 from .learn import evaluate as evaluate
 from .learn import fit as fit

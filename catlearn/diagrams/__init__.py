@@ -10,12 +10,12 @@ from ._diagram import Discard as Discard
 from ._diagram import Id as Id
 from ._diagram import Param as Param
 from ._diagram import SwapTypes as Swap
-from ._diagram import as_diagram as from_discopy
 from ._diagram import boxes as boxes
 from ._diagram import draw as draw
 from ._diagram import param_boxes as param_boxes
 from ._diagram import params as params
 from ._diagram import spec as spec
+from ._interop import from_discopy as from_discopy
 from ._types import Wire as Wire
 from ._types import bits as bits
 from ._types import real as real

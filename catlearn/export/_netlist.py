@@ -1,0 +1,320 @@
+"""A Boolean diagram with its parameters fixed, as a netlist of gate bits.
+
+Every node is one bit: an input ``x[i]``, a constant, a NOT, or a 2-input
+gate given by its truth table. The table of a gate is an index ``0 .. 15``,
+``8 t00 + 4 t01 + 2 t10 + t11`` with ``t_ab`` its output on inputs ``(a,
+b)`` (difflogic's numbering: 1 AND, 6 XOR, 7 OR), so the fixed gates AND, OR,
+XOR and every learned LUT are the same kind of node. The netlist computes
+exactly what ``cl.Boolean()(diagram)(params, X)`` computes:
+
+>>> import numpy as np, catlearn as cl
+>>> from catlearn.export import netlist
+>>> d = cl.logic.network(4, [6, 2], None, seed=1)
+>>> p = {n: np.random.default_rng(0).random(t.shape) < 0.5
+...      for n, t in cl.Boolean()(d).param_types.items()}
+>>> X = np.array([[a, b, c, e] for a in (0, 1) for b in (0, 1)
+...               for c in (0, 1) for e in (0, 1)], dtype=bool)
+>>> net = netlist(d, p)
+>>> bool((net.evaluate(X) == np.asarray(cl.Boolean()(d)(p, X))).all())
+True
+>>> bool((net.fold().evaluate(X) == net.evaluate(X)).all())
+True
+
+``fold`` simplifies gates whose table is constant or passes one input
+through, whose inputs are constants or the same wire, absorbs NOTs into
+tables, merges identical gates, and drops what no output reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .._errors import CatlearnError, ParamError
+from ..functors import Boolean
+from ..logic import wiring
+
+# Gate names of the 16 tables, for printing; the fixed gates' tables.
+TABLE_NAMES = (
+    "ZERO", "AND", "ANDNOT", "A", "NOTAND", "B", "XOR", "OR",
+    "NOR", "XNOR", "NOTB", "ORNOT", "NOTA", "NOTOR", "NAND", "ONE",
+)  # fmt: skip
+FIXED = {"AND": 1, "XOR": 6, "OR": 7}
+
+
+class ExportError(CatlearnError, ValueError):
+    """A diagram cannot be exported as a circuit (a generator with no gate
+    reading, a learned table that is not a constant, an unknown format)."""
+
+
+class Node(NamedTuple):
+    """One bit of the circuit: ``op`` is ``"input"`` (``value`` its index),
+    ``"const"`` (``value`` 0 or 1), ``"not"`` or ``"lut"`` (``value`` the
+    table index); ``ins`` are the ids of the nodes it reads."""
+
+    op: str
+    ins: tuple[int, ...] = ()
+    value: int = 0
+
+
+def table_bit(table: int, a: int, b: int) -> int:
+    """``t_ab`` of the table with index ``table``."""
+    return (table >> (3 - 2 * a - b)) & 1
+
+
+def table_index(t00: int, t01: int, t10: int, t11: int) -> int:
+    return 8 * t00 + 4 * t01 + 2 * t10 + t11
+
+
+@dataclass(frozen=True)
+class Netlist:
+    """Nodes in topological order (inputs first), the ids of the output bits,
+    and the read-out: ``groups = ((start, n, k), ...)`` says that outputs
+    ``start .. start+n-1`` fed ``group_sum`` into ``k`` counts of ``n/k``
+    consecutive bits each (the circuit stops before the counting)."""
+
+    nodes: tuple[Node, ...]
+    outputs: tuple[int, ...]
+    n_inputs: int
+    groups: tuple[tuple[int, int, int], ...] = ()
+
+    @property
+    def n_gates(self) -> int:
+        """The number of gate nodes (NOT and 2-input tables)."""
+        return sum(n.op in ("not", "lut") for n in self.nodes)
+
+    def gate_counts(self) -> dict[str, int]:
+        """``{gate name: count}``, e.g. ``{"AND": 3, "NOT": 1}``, sorted."""
+        counts: dict[str, int] = {}
+        for n in self.nodes:
+            if n.op in ("not", "lut"):
+                name = "NOT" if n.op == "not" else TABLE_NAMES[n.value]
+                counts[name] = counts.get(name, 0) + 1
+        return dict(sorted(counts.items()))
+
+    def __repr__(self) -> str:
+        return (
+            f"Netlist({self.n_inputs} inputs, {len(self.outputs)} outputs, "
+            f"{self.n_gates} gates, groups={self.groups})"
+        )
+
+    def evaluate(self, x: Any) -> np.ndarray:
+        """The outputs ``(batch, n_outputs)`` on bool inputs ``(batch,
+        n_inputs)``, by numpy: a reference independent of the writers."""
+        x = np.asarray(x).astype(bool)
+        vals: list[Any] = []
+        for n in self.nodes:
+            if n.op == "input":
+                vals.append(x[:, n.value])
+            elif n.op == "const":
+                vals.append(np.full(x.shape[0], bool(n.value)))
+            elif n.op == "not":
+                vals.append(~vals[n.ins[0]])
+            else:
+                a, b = vals[n.ins[0]], vals[n.ins[1]]
+                t = [bool(table_bit(n.value, i, j)) for i in (0, 1) for j in (0, 1)]
+                vals.append(
+                    np.where(a, np.where(b, t[3], t[2]), np.where(b, t[1], t[0]))
+                )
+        return np.stack([vals[o] for o in self.outputs], axis=1)
+
+    def fold(self) -> Netlist:
+        """Constant folding, NOT absorption, merging and dead-gate removal."""
+        return _fold(self)
+
+
+# -- from a diagram -------------------------------------------------------------
+
+
+def netlist(diagram: Any, params: dict[str, Any]) -> Netlist:
+    """The circuit of ``diagram`` under ``cl.Boolean()`` with bool ``params``,
+    unfolded: one node per gate bit of the compiled program."""
+    prog = Boolean()(diagram)
+    nodes: list[Node] = []
+    consts: dict[int, int] = {}
+
+    def const(v: int) -> int:
+        if v not in consts:
+            consts[v] = len(nodes)
+            nodes.append(Node("const", (), v))
+        return consts[v]
+
+    def add(node: Node) -> int:
+        nodes.append(node)
+        return len(nodes) - 1
+
+    env: list[list[int]] = [[] for _ in prog.slots]
+    n_in = 0
+    for i in range(prog.n_inputs):
+        size = int(np.prod(prog.slots[i].wire.shape))
+        env[i] = [add(Node("input", (), n_in + j)) for j in range(size)]
+        n_in += size
+    for name, wire in prog.param_types.items():
+        env[prog._params[name][1]] = [const(int(v)) for v in _param(params, name, wire)]
+
+    def table(ids: list[int], box: Any) -> list[int]:
+        if any(nodes[i].op != "const" for i in ids):
+            raise ExportError(
+                f"box {box.name!r} reads a table that is not a constant parameter. "
+                "Fix: export diagrams whose tables are parameters (cl.logic.lut, "
+                "cl.logic.lut_layer)."
+            )
+        bits = [nodes[i].value for i in ids]
+        return [table_index(*bits[4 * g : 4 * g + 4]) for g in range(len(bits) // 4)]
+
+    groups: dict[int, tuple[int, int]] = {}  # slot -> (n, k) of a group_sum read-out
+    for st in prog.steps:
+        ins, name = [env[s] for s in st.ins], st.box.name
+        if name in FIXED:
+            out = [
+                add(Node("lut", (a, b), FIXED[name])) for a, b in zip(*ins, strict=True)
+            ]
+        elif name == "NOT":
+            out = [add(Node("not", (a,))) for a in ins[0]]
+        elif name in ("ZERO", "ONE"):
+            out = [const(int(name == "ONE"))]
+        elif name == "lut":
+            out = [add(Node("lut", (ins[1][0], ins[2][0]), table(ins[0], st.box)[0]))]
+        elif name == "lut_layer":
+            s = st.box.spec
+            ia, ib = wiring(s["n_in"], s["n_out"], s["seed"])
+            tabs, x = table(ins[0], st.box), ins[1]
+            out = [add(Node("lut", (x[a], x[b]), t)) for a, b, t in zip(ia, ib, tabs)]
+        elif name == "group_sum":
+            out = ins[0]
+            groups[st.outs[0]] = (len(out), st.box.spec["k"])
+        else:
+            raise ExportError(
+                f"box {name!r} has no gate reading. Fix: build the circuit from "
+                "cl.logic gates (AND, OR, XOR, NOT, ZERO, ONE, lut, lut_layer) and "
+                "end it in bits or in group_sum."
+            )
+        env[st.outs[0]] = list(out)  # every gate box has one output wire
+    outputs: list[int] = []
+    spans: list[tuple[int, int, int]] = []
+    for s in prog.outputs:
+        if s in groups:
+            spans.append((len(outputs), *groups[s]))
+        outputs += env[s]
+    return Netlist(tuple(nodes), tuple(outputs), n_in, tuple(spans))
+
+
+def _param(params: dict[str, Any], name: str, wire: Any) -> np.ndarray:
+    if not isinstance(params, dict) or name not in params:
+        have = sorted(params) if isinstance(params, dict) else type(params).__name__
+        raise ParamError(
+            f"parameter {name!r} ({wire!r}) is missing from the params, which have "
+            f"{have}. Fix: pass the trained dict, e.g. cl.fit(...).params."
+        )
+    value = np.asarray(params[name])
+    if value.dtype != np.bool_ and not np.issubdtype(value.dtype, np.integer):
+        raise ParamError(
+            f"parameter {name!r} has dtype {value.dtype}; a circuit needs bits. Fix: "
+            "train under cl.Boolean(), or discretize with cl.discretize first."
+        )
+    size = int(np.prod(wire.shape))
+    if value.size != size:
+        raise ParamError(
+            f"parameter {name!r} has {value.size} entries, but {wire!r} has {size}."
+        )
+    return value.ravel() != 0
+
+
+# -- folding -------------------------------------------------------------------
+
+
+def _fold(net: Netlist) -> Netlist:
+    nodes: list[Node] = []
+    memo: dict[Node, int] = {}
+
+    def add(node: Node) -> int:
+        if node not in memo:
+            memo[node] = len(nodes)
+            nodes.append(node)
+        return memo[node]
+
+    def neg(x: int) -> int:
+        n = nodes[x]
+        if n.op == "const":
+            return add(Node("const", (), 1 - n.value))
+        if n.op == "lut":  # the complemented table: no NOT gate
+            return add(n._replace(value=15 - n.value))
+        return n.ins[0] if n.op == "not" else add(Node("not", (x,)))
+
+    def unary(f0: int, f1: int, x: int) -> int:  # the function with f(0), f(1)
+        return add(Node("const", (), f0)) if f0 == f1 else (x if f1 else neg(x))
+
+    def lut(t: int, a: int, b: int) -> int:
+        if nodes[a].op == "not":  # t'_ab = t_(~a)b
+            a, t = nodes[a].ins[0], _permute(t, lambda i, j: (1 - i, j))
+        if nodes[b].op == "not":
+            b, t = nodes[b].ins[0], _permute(t, lambda i, j: (i, 1 - j))
+        if nodes[a].op == "const":
+            v = nodes[a].value
+            return unary(table_bit(t, v, 0), table_bit(t, v, 1), b)
+        if nodes[b].op == "const":
+            v = nodes[b].value
+            return unary(table_bit(t, 0, v), table_bit(t, 1, v), a)
+        if a == b:
+            return unary(table_bit(t, 0, 0), table_bit(t, 1, 1), a)
+        if all(table_bit(t, i, 0) == table_bit(t, i, 1) for i in (0, 1)):
+            return unary(table_bit(t, 0, 0), table_bit(t, 1, 0), a)
+        if all(table_bit(t, 0, j) == table_bit(t, 1, j) for j in (0, 1)):
+            return unary(table_bit(t, 0, 0), table_bit(t, 0, 1), b)
+        if a > b:  # one order of the inputs, so that merging finds equal gates
+            a, b, t = b, a, _permute(t, lambda i, j: (j, i))
+        return add(Node("lut", (a, b), t))
+
+    new: list[int] = []
+    for n in net.nodes:
+        if n.op in ("input", "const"):
+            new.append(add(n))
+        elif n.op == "not":
+            new.append(neg(new[n.ins[0]]))
+        else:
+            new.append(lut(n.value, new[n.ins[0]], new[n.ins[1]]))
+    return _sweep(Netlist(tuple(nodes), tuple(new[o] for o in net.outputs),
+                          net.n_inputs, net.groups))  # fmt: skip
+
+
+def _permute(t: int, f: Any) -> int:
+    """The table ``t'`` with ``t'_ij = t_f(i,j)``."""
+    return table_index(*(table_bit(t, *f(i, j)) for i in (0, 1) for j in (0, 1)))
+
+
+def _sweep(net: Netlist) -> Netlist:
+    """Drop the nodes no output reads (inputs stay: they are the ports)."""
+    live = [n.op == "input" for n in net.nodes]
+    for o in net.outputs:
+        live[o] = True
+    for i in range(len(net.nodes) - 1, -1, -1):
+        if live[i]:
+            for j in net.nodes[i].ins:
+                live[j] = True
+    ids: dict[int, int] = {}
+    nodes: list[Node] = []
+    for i, n in enumerate(net.nodes):
+        if live[i]:
+            ids[i] = len(nodes)
+            nodes.append(n._replace(ins=tuple(ids[j] for j in n.ins)))
+    outputs = tuple(ids[o] for o in net.outputs)
+    return Netlist(tuple(nodes), outputs, net.n_inputs, net.groups)
+
+
+def header(net: Netlist) -> list[str]:
+    """Comment lines (without the comment sign) saying what the circuit is,
+    including its ``group_sum`` read-out."""
+    lines = [
+        f"catlearn.export: {net.n_inputs} inputs x[0..{net.n_inputs - 1}], "
+        f"{len(net.outputs)} outputs y[0..{len(net.outputs) - 1}], "
+        f"{net.n_gates} gates"
+    ]
+    for start, n, k in net.groups:
+        lines.append(
+            f"read-out: group_sum of y[{start}..{start + n - 1}] into {k} groups "
+            f"of {n // k} bits; class c counts the ones of "
+            f"y[{start} + c*{n // k} .. {start} + (c+1)*{n // k} - 1]"
+        )
+    return lines
