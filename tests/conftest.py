@@ -69,30 +69,27 @@ class Semantics:
         return self.name
 
 
+def _z2(name: str, functor: Callable[[], cl.Functor]) -> Semantics:
+    """A semantics of Boolean circuits, checked against the Z2 oracle."""
+    return Semantics(
+        name,
+        functor,
+        boolean_signature(),
+        oracle="z2",
+        check_reverse=laws.reverse_matches_brute_force,
+        derivatives=laws.z2_derivatives,
+        exact=is_multilinear,
+    )
+
+
 REGISTRY: tuple[Semantics, ...] = (
     # Smooth's signature holds its real layers and the relaxed logic generators.
     Semantics("smooth", cl.Smooth, smooth_signature(), oracle="jax"),
-    Semantics(
-        "boolean",
-        cl.Boolean,
-        boolean_signature(),
-        oracle="z2",
-        check_reverse=laws.reverse_matches_brute_force,
-        derivatives=laws.z2_derivatives,
-        exact=is_multilinear,
-    ),
+    _z2("boolean", cl.Boolean),
     # Kernel: Boolean's meaning through fused kernels. The Pallas kernel runs in
     # interpret mode here; the C++ kernel (the CPU default) and bit-exactness
     # against Boolean on networks are in test_kernel.py.
-    Semantics(
-        "kernel",
-        partial(cl.Kernel, backend="interpret"),
-        boolean_signature(),
-        oracle="z2",
-        check_reverse=laws.reverse_matches_brute_force,
-        derivatives=laws.z2_derivatives,
-        exact=is_multilinear,
-    ),
+    _z2("kernel", partial(cl.Kernel, backend="interpret")),
     Semantics(
         "relaxed-kernel",
         partial(cl.Kernel, relaxed=True),
