@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
-.PHONY: demo test lint typecheck install tools bench clean
+.PHONY: demo test lint typecheck install tools docs bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +42,14 @@ tools:
 	  apt-get install -y -qq iverilog yosys berkeley-abc; \
 	  else echo "make test: tests/test_export.py runs iverilog, yosys and berkeley-abc; install them (sudo apt-get install iverilog yosys berkeley-abc)" >&2; exit 1; fi; }
 
-test: tools install lint
+# The documentation site (mkdocs.yml) into site/ (ignored by git). --strict:
+# any warning (a broken link or anchor, a page missing from the nav, a
+# docstring mkdocstrings cannot render) fails the build. The code blocks of
+# the pages run in tests/test_docs.py. Preview: $(BIN)/mkdocs serve
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -d site
+
+test: tools install lint docs
 	cd tests && ../$(BIN)/pytest -p no:cacheprovider -q . --pyargs catlearn
 
 bench: install
@@ -51,4 +58,4 @@ bench: install
 	$(BIN)/python bench/kernel_throughput.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build site *.egg-info .pytest_cache .mypy_cache .ruff_cache

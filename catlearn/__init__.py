@@ -18,8 +18,10 @@ from . import logic as logic
 from . import nn as nn
 from ._errors import BackendError as BackendError
 from ._errors import CatlearnError as CatlearnError
+from ._errors import CheckpointError as CheckpointError
 from ._errors import CompositionError as CompositionError
 from ._errors import MissingRuleError as MissingRuleError
+from ._errors import NonFiniteError as NonFiniteError
 from ._errors import OptimiserError as OptimiserError
 from ._errors import ParamError as ParamError
 from ._errors import SemanticsError as SemanticsError

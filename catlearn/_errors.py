@@ -5,6 +5,8 @@ Every message names the offending object, both sides of a mismatch, and the fix.
 
 from __future__ import annotations
 
+from typing import Any
+
 from discopy.utils import AxiomError
 
 
@@ -56,3 +58,23 @@ class OptimiserError(CatlearnError, ValueError):
 class BackendError(CatlearnError, RuntimeError):
     """A kernel backend cannot run here: no C compiler for the fused CPU kernel,
     no GPU for a Triton kernel, or a block size that does not fit."""
+
+
+class CheckpointError(CatlearnError, ValueError):
+    """A checkpoint cannot continue this training run: it was written by a run
+    with another diagram, data, optimiser or settings."""
+
+
+class NonFiniteError(CatlearnError, FloatingPointError):
+    """Training produced a nan or inf. ``params`` / ``opt_state`` are the last
+    finite ones (before the faulty step), ``history`` the finished epochs."""
+
+    def __init__(
+        self,
+        message: str,
+        params: Any = None,
+        opt_state: Any = None,
+        history: Any = None,
+    ):
+        super().__init__(message)
+        self.params, self.opt_state, self.history = params, opt_state, history

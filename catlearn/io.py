@@ -272,15 +272,35 @@ def from_json(text: str | bytes, source: str = "diagram JSON") -> _d.Diagram:
 READABLE = (1,)
 
 
-def _check_version(version: Any, source: str) -> int:
-    if isinstance(version, bool) or version not in READABLE:
+def _check_version(version: Any, source: str, writer: Any = None) -> int:
+    """The file's format version if this catlearn reads it (possibly through
+    the ``_UPGRADES`` converters), else a :class:`VersionError` that names the
+    version, the catlearn release that wrote the file (when the header says)
+    and what to do."""
+    if not isinstance(version, bool) and version in READABLE:
+        return int(version)
+    by = f" by catlearn {writer}" if isinstance(writer, str) else ""
+    older = isinstance(version, int) and not isinstance(version, bool)
+    if older and version < min(READABLE):
         raise VersionError(
-            f"{source} has format version {version!r}, but this catlearn reads "
-            f"versions {list(READABLE)}. Fix: upgrade catlearn "
-            "(pip install -U catlearn) to read newer files, or re-save the "
-            "model with this version."
+            f"{source} was written{by} in format version {version!r}, older "
+            f"than this catlearn reads (versions {list(READABLE)}). Fix: load "
+            f"it with the catlearn release that wrote it (pip install "
+            f"'catlearn=={writer or '<that release>'}') and save it again with "
+            "this one, or retrain."
         )
-    return int(version)
+    raise VersionError(
+        f"{source} has format version {version!r}{by}, but this catlearn "
+        f"({_version()}) reads versions {list(READABLE)}. Fix: upgrade catlearn "
+        "(pip install -U catlearn) to read newer files, or re-save the "
+        "model with this version."
+    )
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
 
 
 # Converters from an older version's header to the next one: {1: v1_to_v2}.
@@ -388,6 +408,7 @@ def save(
     header = {
         "format": FORMAT,
         "version": VERSION,
+        "catlearn": _version(),
         "params": {
             name: {"dtype": a.dtype.str, "shape": list(a.shape), "file": entries[name]}
             for name, a in arrays.items()
@@ -396,6 +417,22 @@ def save(
     }
     diagram_text = to_json(d)
 
+    def write(zf: zipfile.ZipFile) -> None:
+        zf.writestr(HEADER, json.dumps(header, indent=1))
+        zf.writestr(DIAGRAM, diagram_text)
+        for name, a in arrays.items():
+            _write_array(zf, entries[name], a)
+
+    write_zip_atomic(path, write)
+
+
+def write_zip_atomic(
+    path: str | os.PathLike[str], write: Callable[[zipfile.ZipFile], None]
+) -> None:
+    """Write a zip file at ``path`` atomically: ``write`` fills a temporary file
+    in the same directory, which is ``fsync``-ed and then renamed over ``path``
+    (``os.replace``). A crash at any point leaves the previous file intact."""
+    path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(
         dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
@@ -403,10 +440,7 @@ def save(
     try:
         with os.fdopen(fd, "wb") as f:
             with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as zf:
-                zf.writestr(HEADER, json.dumps(header, indent=1))
-                zf.writestr(DIAGRAM, diagram_text)
-                for name, a in arrays.items():
-                    _write_array(zf, entries[name], a)
+                write(zf)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -469,7 +503,9 @@ def load(path: str | os.PathLike[str]) -> Saved:
                 raise FormatError(
                     f"{path!r}: the header's format is not {FORMAT!r}. {fix}"
                 )
-            version = _check_version(header.get("version"), repr(path))
+            version = _check_version(
+                header.get("version"), repr(path), header.get("catlearn")
+            )
             for v in range(version, VERSION):
                 header = _UPGRADES[v](header)
             diagram = from_json(zf.read(DIAGRAM), f"{path!r} ({DIAGRAM})")

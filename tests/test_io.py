@@ -201,7 +201,7 @@ def _rewrite(path, edit_header=None, replace=None):
             zf.writestr(n, data)
 
 
-@pytest.mark.parametrize("version", [0, 2, 99, "1", None])
+@pytest.mark.parametrize("version", [2, 99, "1", None])
 def test_unknown_version(tmp_path, version):
     path = _saved(tmp_path)
     _rewrite(path, lambda h: h.update(version=version))
@@ -209,6 +209,40 @@ def test_unknown_version(tmp_path, version):
         clio.load(path)
     msg = str(e.value)
     assert repr(version) in msg and "[1]" in msg and "upgrade catlearn" in msg
+
+
+def test_older_version_names_the_writer_and_the_fix(tmp_path):
+    path = _saved(tmp_path)
+    _rewrite(path, lambda h: h.update(version=0, catlearn="0.0.9"))
+    with pytest.raises(VersionError) as e:
+        clio.load(path)
+    msg = str(e.value)
+    assert "format version 0" in msg and "catlearn 0.0.9" in msg
+    assert "pip install 'catlearn==0.0.9'" in msg and "save it again" in msg
+
+
+def test_saves_record_the_writer():
+    assert clio._version() == cl.__version__
+
+
+def test_an_older_version_loads_through_its_upgrade(tmp_path, monkeypatch):
+    """When the format moves on (to version 2, say), version-1 files still
+    load: ``_UPGRADES[1]`` converts their header first. Simulated here."""
+    path = _saved(tmp_path)
+    saved = clio.load(path)
+    seen = []
+
+    def v1_to_v2(header):
+        seen.append(header["version"])
+        return {**header, "version": 2}
+
+    monkeypatch.setattr(clio, "VERSION", 2)
+    monkeypatch.setattr(clio, "READABLE", (1, 2))
+    monkeypatch.setattr(clio, "_UPGRADES", {1: v1_to_v2})
+    loaded = clio.load(path)
+    assert seen == [1] and loaded.version == 1
+    assert loaded.diagram == saved.diagram and loaded.metadata == saved.metadata
+    assert all((loaded.params[k] == v).all() for k, v in saved.params.items())
 
 
 @pytest.mark.parametrize("params", [[], {"mlp.0.w": 3}, {"mlp.0.w": {}}])

@@ -268,7 +268,8 @@ def param_boxes(d: Diagram) -> dict[str, Param]:
 
 def draw(d: Diagram, path: str | None = None, **kwargs: Any) -> None:
     """Draw ``d`` with DisCoPy; with ``path``, write the picture to that file
-    (PNG, SVG or PDF by extension) without needing a display."""
+    (PNG, SVG or PDF by extension) without needing a display. Parameter boxes
+    (:class:`Param`) are filled green, data boxes white."""
     if path is not None:
         import matplotlib
 

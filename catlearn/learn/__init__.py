@@ -2,10 +2,11 @@
 
 from . import losses as losses
 from . import optim as optim
+from ._curves import plot_history as plot_history
+from ._evaluate import evaluate as evaluate
+from ._evaluate import history_table as history_table
 from ._fit import FitResult as FitResult
-from ._fit import evaluate as evaluate
 from ._fit import fit as fit
-from ._fit import history_table as history_table
 from ._fit import train_step as train_step
 from .losses import Loss as Loss
 from .optim import Optimiser as Optimiser
@@ -19,5 +20,6 @@ __all__ = [
     "history_table",
     "losses",
     "optim",
+    "plot_history",
     "train_step",
 ]

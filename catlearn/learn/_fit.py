@@ -17,8 +17,8 @@ not linear in its input) slots in unchanged.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,9 +27,16 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._errors import SemanticsError, ShapeError
-from ..functors import Boolean, Functor, Program, Smooth, discretize
+from ..functors import Boolean, Functor, Program, Smooth
+from ._checkpoint import State, fingerprint
+from ._checkpoint import read as read_checkpoint
+from ._curves import plot_history
+from ._evaluate import check_data, inputs
+from ._guard import MODES
+from ._loop import Run, epoch_scores
+from ._parallel import DataParallel
 from ._rda import bit_targets, is_z2, rda_step, split_readout
-from .losses import Loss, hamming, mse, softmax_cross_entropy
+from .losses import Loss, hamming, softmax_cross_entropy
 from .optim import Optimiser, adam
 
 Step = Callable[..., tuple[Any, Any, Any]]
@@ -44,7 +51,7 @@ def train_step(program: Program, loss: Loss, optimiser: Optimiser) -> Step:
     def step(
         params: Any, opt_state: Any, x: Any, y: Any, key: Any = None
     ) -> tuple[Any, Any, Any]:
-        prediction, model_backward = program.lens(params, _inputs(x), key)
+        prediction, model_backward = program.lens(params, inputs(x), key)
         value, loss_backward = loss.lens(prediction, y)
         dprediction = loss_backward(jnp.ones((), prediction.dtype))
         dparams, _ = model_backward(dprediction)
@@ -83,6 +90,13 @@ def fit(
     params: dict[str, Any] | None = None,
     validation: tuple[Any, Any] | None = None,
     progress: bool = True,
+    *,
+    plot: str | os.PathLike[str] | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    checkpoint_every: int | None = None,
+    resume: str | os.PathLike[str] | None = None,
+    mesh: Any = None,
+    on_nonfinite: str = "raise",
 ) -> FitResult:
     """Train ``diagram`` on ``data = (X, Y)`` by minibatches, shuffled each epoch.
 
@@ -90,104 +104,99 @@ def fit(
     result. ``params`` (if given) are not modified: training works on a copy.
     A stochastic diagram (``Program.stochastic``: Gumbel-noised gates) gets a
     fresh key per step, derived from ``seed``; evaluation runs without noise.
+    A logic network trained under ``Smooth`` also records, per epoch, the
+    accuracy of its discretized circuit (``discrete_accuracy``) and the
+    ``discretization_gap`` (relaxed minus circuit accuracy, both at the
+    epoch's end).
+
+    - ``plot``: write the training curves (loss, accuracy, gap) to this PNG
+      (or ``.svg``/``.pdf``) at the end, and at each checkpoint.
+    - ``checkpoint``: write an atomic checkpoint file there after every
+      epoch, and also every ``checkpoint_every`` steps (batches) if given.
+    - ``resume``: continue from a checkpoint written by the same run (same
+      diagram, data, semantics, loss, optimiser, batch size and seed;
+      ``epochs`` may grow). The result is bit for bit that of an
+      uninterrupted run.
+    - ``on_nonfinite``: a step whose loss, parameters or optimiser state
+      come out nan or inf is never applied. ``"raise"``: training stops with
+      :class:`catlearn.NonFiniteError`, which names the epoch, batch and
+      parameters and carries the last finite ``params``. ``"skip"``: such
+      batches are skipped and counted (history ``skipped``).
+    - ``mesh``: a ``jax.sharding.Mesh``; the batch is sharded over its
+      devices, parameters replicated, and the reductions become XLA
+      collectives (``catlearn.learn._parallel``).
     """
     semantics = Smooth() if semantics is None else semantics
     optimiser = adam(1e-2) if optimiser is None else optimiser
     program = semantics(diagram)
-    xs, y = _check_data(program, data, "training data")
-    n = y.shape[0]
+    xs, y = check_data(program, data, "training data")
     if validation is not None:
-        validation = _check_data(program, validation, "validation data")
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ShapeError(f"batch_size must be a positive int, got {batch_size!r}.")
+        validation = check_data(program, validation, "validation data")
+    for what, value in (("batch_size", batch_size), ("every", checkpoint_every)):
+        if value is not None and (not isinstance(value, int) or value < 1):
+            what = "checkpoint_every" if what == "every" else what
+            raise ShapeError(f"{what} must be a positive int, got {value!r}.")
+    if on_nonfinite not in MODES:
+        raise ShapeError(f"on_nonfinite must be one of {MODES}, got {on_nonfinite!r}.")
+    if not isinstance(epochs, int) or epochs < 0:
+        raise ShapeError(f"epochs must be an int >= 0, got {epochs!r}.")
     key = jax.random.key(seed)
     params = program.init(key) if params is None else _copy(program, params)
     opt_state = optimiser.init(params)
-
-    if is_z2(optimiser):
-        step_with_metrics, y, has_accuracy = _z2_training(
-            diagram, semantics, program, loss, optimiser, y
-        )
-    else:
-        _check_gradient_semantics(semantics, optimiser)
-        step, has_accuracy = train_step(program, loss, optimiser), bool(loss.correct)
-
-        def step_with_metrics(
-            p: Any, s: Any, x: Any, t: Any, k: Any = None
-        ) -> tuple[Any, ...]:
-            correct = loss.n_correct(program.apply(p, *x), t)
-            p, s, value = step(p, s, x, t, k)
-            return p, s, value, jnp.zeros(()) if correct is None else correct
-
-    jitted = jax.jit(step_with_metrics)
-    noise = jax.random.fold_in(key, 1) if program.stochastic else None
+    step, targets = _training_step(diagram, semantics, program, loss, optimiser, y)
+    run = Run(
+        program=program,
+        step=step,
+        data=(xs, targets),
+        scores=epoch_scores(
+            diagram, semantics, program, loss, optimiser, (xs, y), validation
+        ),
+        noise=jax.random.fold_in(key, 1) if program.stochastic else None,
+        batch_size=batch_size,
+        place=None if mesh is None else DataParallel(mesh),
+        plot=plot,
+        checkpoint=checkpoint,
+        checkpoint_every=checkpoint_every,
+        on_nonfinite=on_nonfinite,
+    )
     rng = np.random.default_rng(seed)
-    result = FitResult(params, opt_state, program=program)
-    bar = _progress(epochs, progress)
-    for epoch in range(epochs):
-        start = time.perf_counter()
-        order = rng.permutation(n)
-        sums = []  # read back once per epoch: no device sync per batch
-        for lo in range(0, n, batch_size):
-            idx = order[lo : lo + batch_size]
-            batch_x = tuple(x[idx] for x in xs)
-            args: tuple[Any, ...] = (params, opt_state, batch_x, y[idx])
-            if noise is not None:  # one key per step: (epoch, first example)
-                args += (jax.random.fold_in(jax.random.fold_in(noise, epoch), lo),)
-            params, opt_state, value, right = jitted(*args)
-            sums.append((value * len(idx), right))
-        total, correct = (float(sum(col)) for col in zip(*sums, strict=True))
-        row = {"epoch": float(epoch + 1), "loss": total / n}
-        if has_accuracy:
-            row["accuracy"] = correct / n
-        if validation is not None and is_z2(optimiser):
-            row["val_accuracy"] = _z2_accuracy(program, params, validation)
-        elif validation is not None:
-            scores = _evaluate(program, params, validation, loss)
-            row.update({f"val_{k}": v for k, v in scores.items() if k != "n"})
-        row["seconds"] = time.perf_counter() - start
-        result.history.append(row)
-        if bar is not None:
-            bar.set_postfix({k: f"{v:.4f}" for k, v in row.items() if k != "epoch"})
-            bar.update(1)
-    if bar is not None:
-        bar.close()
-    result.params, result.opt_state = params, opt_state
+    state = State(params, opt_state, 0, 0, dict(rng.bit_generator.state), (0,) * 4)
+    if checkpoint is not None or resume is not None:
+        run.fingerprint = fingerprint(
+            diagram, semantics, loss, optimiser, batch_size, seed, (xs, y)
+        )
+    if resume is not None:
+        state = read_checkpoint(resume, params, opt_state, run.fingerprint)
+    state = run(state, epochs, progress)
+    result = FitResult(state.params, state.opt_state, state.history, program)
+    if plot is not None and state.history:
+        plot_history(state.history, plot)
     return result
 
 
-def evaluate(
+def _training_step(
     diagram: Any,
-    params: dict[str, Any],
-    data: tuple[Any, Any],
-    semantics: Functor | None = None,
-    loss: Loss | None = None,
-    batch_size: int = 4096,
-) -> dict[str, float]:
-    """Loss and accuracy of ``diagram`` with ``params`` on ``data = (X, Y)``.
+    semantics: Functor,
+    program: Program,
+    loss: Loss,
+    optimiser: Optimiser,
+    y: Any,
+) -> tuple[Callable[..., tuple[Any, ...]], Any]:
+    """The step ``(params, state, x, t[, key]) -> (params, state, loss,
+    n_correct)`` and the targets it trains against."""
+    if is_z2(optimiser):
+        return _z2_training(diagram, semantics, program, loss, optimiser, y)
+    _check_gradient_semantics(semantics, optimiser)
+    step = train_step(program, loss, optimiser)
 
-    Without ``loss``: integer class ids are scored with softmax cross-entropy,
-    float targets with mean squared error. Under ``Smooth``, a diagram whose
-    parameters are all bits (a logic network) also reports
-    ``discrete_accuracy``, the accuracy of ``discretize(diagram, params)``
-    under ``Boolean``, and ``discretization_gap = accuracy -
-    discrete_accuracy``."""
-    semantics = Smooth() if semantics is None else semantics
-    program = semantics(diagram)
-    checked = _check_data(program, data, "evaluation data")
-    if loss is None:
-        integer = jnp.issubdtype(checked[1].dtype, jnp.integer)
-        loss = softmax_cross_entropy if integer else mse
-    scores = _evaluate(program, params, checked, loss, batch_size)
-    kinds = {w.kind for w in program.param_types.values()}
-    if isinstance(semantics, Smooth) and kinds == {"bits"} and "accuracy" in scores:
-        boolean = Boolean()(diagram)
-        hard = discretize(diagram, params)
-        xs = tuple(np.asarray(x) > 0.5 for x in checked[0])
-        discrete = _evaluate(boolean, hard, (xs, checked[1]), loss, batch_size)
-        scores["discrete_accuracy"] = discrete["accuracy"]
-        scores["discretization_gap"] = scores["accuracy"] - discrete["accuracy"]
-    return scores
+    def step_with_metrics(
+        p: Any, s: Any, x: Any, t: Any, k: Any = None
+    ) -> tuple[Any, ...]:
+        correct = loss.n_correct(program.apply(p, *x), t)
+        p, s, value = step(p, s, x, t, k)
+        return p, s, value, jnp.zeros(()) if correct is None else correct
+
+    return step_with_metrics, y
 
 
 def _z2_training(
@@ -197,7 +206,7 @@ def _z2_training(
     loss: Loss,
     optimiser: Any,
     y: Any,
-) -> tuple[Callable[..., tuple[Any, ...]], Any, bool]:
+) -> tuple[Callable[..., tuple[Any, ...]], Any]:
     """The RDA step with its metric: a network's bits train against per-bit
     targets, and accuracy is read from the full diagram's group sums."""
     if loss is not hamming or not isinstance(semantics, Boolean):
@@ -218,7 +227,7 @@ def _z2_training(
             right = hamming.n_correct(program.apply(p, *x), t)
             return (*step(p, s, x, t), right)
 
-        return with_bits, targets, True
+        return with_bits, targets
     k = readout.spec["k"]
 
     def with_classes(p: Any, s: Any, x: Any, t: Any) -> tuple[Any, ...]:
@@ -226,15 +235,7 @@ def _z2_training(
         right = jnp.sum(jnp.argmax(program.apply(p, *x), axis=-1) == labels)
         return (*step(p, s, x, t), right)
 
-    return with_classes, bit_targets(readout, y), True
-
-
-def _z2_accuracy(program: Program, params: Any, data: Any) -> float:
-    xs, y = data
-    out = np.asarray(program(params, *xs))
-    if out.ndim == 2 and np.asarray(y).ndim == 1:  # group sums vs class ids
-        return float(np.mean(np.argmax(out, axis=-1) == y))
-    return float(np.mean(np.all(out == np.asarray(y, bool), axis=-1)))
+    return with_classes, bit_targets(readout, y)
 
 
 def _check_gradient_semantics(semantics: Functor, optimiser: Any) -> None:
@@ -246,81 +247,6 @@ def _check_gradient_semantics(semantics: Functor, optimiser: Any) -> None:
         )
 
 
-def _evaluate(
-    program: Program,
-    params: dict[str, Any],
-    data: tuple[tuple[Any, ...], Any],
-    loss: Loss,
-    batch_size: int = 4096,
-) -> dict[str, float]:
-    xs, y = data
-    n = y.shape[0]
-    total, correct = 0.0, 0.0
-    for lo in range(0, n, batch_size):
-        batch_x = tuple(x[lo : lo + batch_size] for x in xs)
-        prediction = program(params, *batch_x)
-        t = y[lo : lo + batch_size]
-        total += float(loss(prediction, t)) * t.shape[0]
-        right = loss.n_correct(prediction, t)
-        correct += 0.0 if right is None else float(right)
-    scores = {"loss": total / n, "n": float(n)}
-    if loss.correct is not None:
-        scores["accuracy"] = correct / n
-    return scores
-
-
-def _inputs(x: Any) -> tuple[Any, ...]:
-    return tuple(x) if isinstance(x, tuple | list) else (x,)
-
-
-def _check_data(program: Program, data: Any, what: str) -> tuple[tuple[Any, ...], Any]:
-    if not isinstance(data, tuple | list) or len(data) != 2:
-        raise ShapeError(
-            f"{what} must be a pair (X, Y), got {type(data).__name__}. Fix: "
-            "pass (inputs, targets); X may be a tuple, one array per input wire."
-        )
-    xs = tuple(np.asarray(x) for x in _inputs(data[0]))
-    y = np.asarray(data[1])
-    if len(xs) != len(program.dom):
-        raise ShapeError(
-            f"{what}: the diagram takes {len(program.dom)} input(s) "
-            f"{list(program.dom)}, got {len(xs)} array(s). Fix: pass X as a tuple "
-            "with one array per input wire."
-        )
-    for i, (x, wire) in enumerate(zip(xs, program.dom, strict=True)):
-        if x.shape[1:] != wire.shape:
-            raise ShapeError(
-                f"{what}: input {i} is typed {wire!r}, so each example must have "
-                f"shape {wire.shape}; got arrays of shape {x.shape[1:]} (X has shape "
-                f"{x.shape}). Fix: reshape X to (n, {', '.join(map(str, wire.shape))})."
-            )
-        if x.shape[0] != y.shape[0]:
-            raise ShapeError(
-                f"{what}: input {i} has {x.shape[0]} examples but Y has "
-                f"{y.shape[0]}. Fix: give one target per example."
-            )
-    return xs, y
-
-
 def _copy(program: Program, params: dict[str, Any]) -> dict[str, Any]:
     program._check_params(params)  # fail early, naming the bad parameter
     return {k: jnp.array(v) for k, v in params.items()}
-
-
-def _progress(epochs: int, enabled: bool) -> Any:
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=epochs, desc="fit", unit="epoch", leave=False)
-
-
-def history_table(history: Sequence[dict[str, float]]) -> str:
-    """The history as aligned text columns, for printing."""
-    if not history:
-        return ""
-    keys = list(history[0])
-    lines = ["  ".join(f"{k:>12}" for k in keys)]
-    for row in history:
-        lines.append("  ".join(f"{row.get(k, float('nan')):>12.4f}" for k in keys))
-    return "\n".join(lines)

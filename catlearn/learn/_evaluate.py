@@ -1,0 +1,131 @@
+"""Evaluation: loss and accuracy of a diagram with given parameters, batch by
+batch; checking a data set against the diagram's input wires."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import jax.numpy as jnp
+import numpy as np
+
+from .._errors import ShapeError
+from ..functors import Boolean, Functor, Program, Smooth, discretize
+from .losses import Loss, mse, softmax_cross_entropy
+
+
+def evaluate(
+    diagram: Any,
+    params: dict[str, Any],
+    data: tuple[Any, Any],
+    semantics: Functor | None = None,
+    loss: Loss | None = None,
+    batch_size: int = 4096,
+) -> dict[str, float]:
+    """Loss and accuracy of ``diagram`` with ``params`` on ``data = (X, Y)``.
+
+    Without ``loss``: integer class ids are scored with softmax cross-entropy,
+    float targets with mean squared error. Under ``Smooth``, a diagram whose
+    parameters are all bits (a logic network) also reports
+    ``discrete_accuracy``, the accuracy of ``discretize(diagram, params)``
+    under ``Boolean``, and ``discretization_gap = accuracy -
+    discrete_accuracy``."""
+    semantics = Smooth() if semantics is None else semantics
+    program = semantics(diagram)
+    checked = check_data(program, data, "evaluation data")
+    if loss is None:
+        integer = jnp.issubdtype(checked[1].dtype, jnp.integer)
+        loss = softmax_cross_entropy if integer else mse
+    scores = evaluate_program(program, params, checked, loss, batch_size)
+    kinds = {w.kind for w in program.param_types.values()}
+    if isinstance(semantics, Smooth) and kinds == {"bits"} and "accuracy" in scores:
+        circuit = Boolean()(diagram)
+        scores.update(
+            circuit_scores(circuit, diagram, params, checked, loss, scores["accuracy"])
+        )
+    return scores
+
+
+def evaluate_program(
+    program: Program,
+    params: dict[str, Any],
+    data: tuple[tuple[Any, ...], Any],
+    loss: Loss,
+    batch_size: int = 4096,
+) -> dict[str, float]:
+    xs, y = data
+    n = y.shape[0]
+    total, correct = 0.0, 0.0
+    for lo in range(0, n, batch_size):
+        batch_x = tuple(x[lo : lo + batch_size] for x in xs)
+        prediction = program(params, *batch_x)
+        t = y[lo : lo + batch_size]
+        total += float(loss(prediction, t)) * t.shape[0]
+        right = loss.n_correct(prediction, t)
+        correct += 0.0 if right is None else float(right)
+    scores = {"loss": total / n, "n": float(n)}
+    if loss.correct is not None:
+        scores["accuracy"] = correct / n
+    return scores
+
+
+def inputs(x: Any) -> tuple[Any, ...]:
+    return tuple(x) if isinstance(x, tuple | list) else (x,)
+
+
+def check_data(program: Program, data: Any, what: str) -> tuple[tuple[Any, ...], Any]:
+    if not isinstance(data, tuple | list) or len(data) != 2:
+        raise ShapeError(
+            f"{what} must be a pair (X, Y), got {type(data).__name__}. Fix: "
+            "pass (inputs, targets); X may be a tuple, one array per input wire."
+        )
+    xs = tuple(np.asarray(x) for x in inputs(data[0]))
+    y = np.asarray(data[1])
+    if len(xs) != len(program.dom):
+        raise ShapeError(
+            f"{what}: the diagram takes {len(program.dom)} input(s) "
+            f"{list(program.dom)}, got {len(xs)} array(s). Fix: pass X as a tuple "
+            "with one array per input wire."
+        )
+    for i, (x, wire) in enumerate(zip(xs, program.dom, strict=True)):
+        if x.shape[1:] != wire.shape:
+            raise ShapeError(
+                f"{what}: input {i} is typed {wire!r}, so each example must have "
+                f"shape {wire.shape}; got arrays of shape {x.shape[1:]} (X has shape "
+                f"{x.shape}). Fix: reshape X to (n, {', '.join(map(str, wire.shape))})."
+            )
+        if x.shape[0] != y.shape[0]:
+            raise ShapeError(
+                f"{what}: input {i} has {x.shape[0]} examples but Y has "
+                f"{y.shape[0]}. Fix: give one target per example."
+            )
+    return xs, y
+
+
+def history_table(history: Sequence[dict[str, float]]) -> str:
+    """The history as aligned text columns, for printing."""
+    if not history:
+        return ""
+    keys = list(history[0])
+    lines = ["  ".join(f"{k:>12}" for k in keys)]
+    for row in history:
+        lines.append("  ".join(f"{row.get(k, float('nan')):>12.4f}" for k in keys))
+    return "\n".join(lines)
+
+
+def circuit_scores(
+    circuit: Program,
+    diagram: Any,
+    params: Any,
+    data: tuple[tuple[np.ndarray, ...], np.ndarray],
+    loss: Loss,
+    accuracy: float,
+    batch_size: int = 4096,
+) -> dict[str, float]:
+    """For a logic network with relaxed ``params`` of relaxed ``accuracy`` on
+    ``data``: the accuracy of its discretized circuit (``circuit`` is the
+    diagram under ``Boolean``) and the gap between the two."""
+    hard = discretize(diagram, params)
+    bits = (tuple(np.asarray(x) > 0.5 for x in data[0]), data[1])
+    discrete = evaluate_program(circuit, hard, bits, loss, batch_size)["accuracy"]
+    return {"discrete_accuracy": discrete, "discretization_gap": accuracy - discrete}
