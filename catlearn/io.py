@@ -52,6 +52,11 @@ class MissingFileError(CatlearnError, FileNotFoundError):
     """A save file to load does not exist."""
 
 
+class SaveError(CatlearnError, OSError):
+    """A file cannot be written there: its directory does not exist, the path
+    is a directory, or the system refused the write."""
+
+
 # --------------------------------------------------------------------------
 # Diagrams <-> JSON
 
@@ -229,7 +234,15 @@ def from_dict(obj: Any, source: str = "diagram JSON") -> _d.Diagram:
         diagram = _d.Diagram.id(dom).then(*parts) if parts else _d.Diagram.id(dom)
     except CatlearnError as e:
         raise FormatError(f"{source}, {where}: {e}") from e
-    except (KeyError, TypeError, ValueError, AttributeError) as e:
+    except (
+        KeyError,
+        TypeError,
+        ValueError,
+        AttributeError,
+        IndexError,
+        OverflowError,
+        RecursionError,
+    ) as e:
         raise FormatError(
             f"{source}, {where}: malformed ({type(e).__name__}: {e}). Fix: "
             "regenerate it with catlearn.io.to_json; see docs/saving.md."
@@ -256,9 +269,14 @@ def to_json(diagram: Any, indent: int | None = None) -> str:
 
 def from_json(text: str | bytes, source: str = "diagram JSON") -> _d.Diagram:
     """The diagram of JSON text made by :func:`to_json`."""
+    if not isinstance(text, str | bytes | bytearray):
+        raise FormatError(
+            f"{source} must be JSON text (str or bytes), got "
+            f"{type(text).__name__}. Fix: pass text made by catlearn.io.to_json."
+        )
     try:
         obj = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as e:
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
         raise FormatError(
             f"{source} is not valid JSON ({e}). Fix: pass text made by "
             "catlearn.io.to_json."
@@ -390,6 +408,12 @@ def save(
     """
     path = os.fspath(path)
     d = _d.as_diagram(diagram)
+    if not isinstance(params, Mapping):
+        raise ParamError(
+            f"cannot save to {path!r}: params must be a dict {{name: array}}, got "
+            f"{type(params).__name__}. Fix: pass prog.init(key) or a fit "
+            "result's params."
+        )
     arrays = {name: _as_array(name, v) for name, v in params.items()}
     problem = _mismatch(d, {n: a.shape for n, a in arrays.items()})
     if problem:
@@ -434,9 +458,26 @@ def write_zip_atomic(
     (``os.replace``). A crash at any point leaves the previous file intact."""
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(
-        dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
-    )
+    if not os.path.isdir(directory):
+        raise SaveError(
+            f"cannot write {path!r}: the directory {directory!r} does not exist. "
+            "Fix: create it first (os.makedirs(directory, exist_ok=True)) or "
+            "choose another path."
+        )
+    if os.path.isdir(path):
+        raise SaveError(
+            f"cannot write {path!r}: it is a directory. Fix: give a file path "
+            "inside it, e.g. os.path.join(path, 'model.catlearn')."
+        )
+    try:
+        fd, tmp = tempfile.mkstemp(
+            dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
+        )
+    except OSError as e:
+        raise SaveError(
+            f"cannot write {path!r} ({type(e).__name__}: {e}). Fix: check that "
+            "the directory is writable, or choose another path."
+        ) from e
     try:
         with os.fdopen(fd, "wb") as f:
             with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as zf:
@@ -474,6 +515,10 @@ _BROKEN = (
     OSError,
     TypeError,
     AttributeError,
+    IndexError,
+    OverflowError,
+    MemoryError,  # a corrupted size field asking for a huge array
+    RecursionError,
 )
 
 

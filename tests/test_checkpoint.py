@@ -203,6 +203,6 @@ def test_broken_checkpoints_fail_clearly(tmp_path):
 
 def test_bad_checkpoint_every(tmp_path):
     net, runs = _runs()
-    with pytest.raises(cl.ShapeError, match="checkpoint_every must be a positive"):
+    with pytest.raises(cl.ShapeError, match="checkpoint_every must be an int >= 1"):
         cl.fit(net, epochs=1, checkpoint=tmp_path / "c", checkpoint_every=0,
                progress=False, **runs["gd"])

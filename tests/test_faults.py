@@ -37,12 +37,15 @@ MODEL = (
 
 def _data(bad: str | None):
     """x in [0.5, 2], targets sqrt(2 x); one bad example, placed so that it
-    falls in the last batch of every epoch's first shuffle."""
+    falls in the last batch of every epoch's first shuffle. "gradient": x = 0
+    (finite loss, infinite gradient); "loss": the largest float32, finite data
+    (cl.fit rejects nan data up front) whose product w * x overflows to inf
+    once training has moved w above 1."""
     x = np.linspace(0.5, 2.0, N, dtype=np.float32)[:, None]
     t = np.sqrt(2 * x)
     if bad is not None:
         last = np.random.default_rng(SEED).permutation(N)[-1]
-        x[last] = 0.0 if bad == "gradient" else np.float32("nan")
+        x[last] = 0.0 if bad == "gradient" else np.finfo(np.float32).max
     return x, t
 
 
@@ -90,6 +93,14 @@ def test_divergence_is_caught_mid_epoch():
         cl.fit(cl.nn.mlp([4, 16, 3]), (X * 1e18, y), optimiser=cl.optim.sgd(1e18),
                epochs=2, batch_size=8, progress=False)
     assert all(np.isfinite(np.asarray(v)).all() for v in e.value.params.values())
+
+
+def test_nonfinite_data_is_rejected_up_front():
+    x, t = _data(None)
+    x[3] = np.float32("nan")
+    where = r"training data: input 0.*index \(3, 0\)"
+    with pytest.raises(cl.NonFiniteError, match=where):
+        _fit((x, t), epochs=1)
 
 
 def test_bad_mode():

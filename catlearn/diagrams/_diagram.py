@@ -25,6 +25,8 @@ Parameters are read off by name:
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Iterator
 from typing import Any
 
@@ -62,6 +64,11 @@ class Diagram(markov.Diagram):
             return self
         others = tuple(as_diagram(o) for o in others)
         return super().tensor(as_diagram(other), *others)
+
+    def __matmul__(self, other: Any) -> Diagram:
+        if isinstance(other, Ty):  # whiskering: f @ x
+            return self.tensor(self.id(other))
+        return self.tensor(as_diagram(other))
 
     def __rrshift__(self, other: Any) -> Diagram:
         # A plain DisCoPy diagram on the left: Python tries this first because
@@ -144,8 +151,29 @@ class Param(Box):
                 f"Param {name!r}: the type must be one wire such as cl.real(3, 2), "
                 f"got {ty!r}. Fix: use one Param per wire."
             )
+        if not isinstance(name, str):
+            raise TypeSpecError(
+                f"Param name must be a str, got {name!r}. Fix: cl.Param(\"w\", ty)."
+            )
         if init not in INITS:
-            raise TypeSpecError(f"Param {name!r}: init {init!r} is not one of {INITS}.")
+            raise TypeSpecError(
+                f"Param {name!r}: init {init!r} is not one of {INITS}. Fix: pick "
+                "one of those."
+            )
+        if (
+            not isinstance(scale, numbers.Real)
+            or isinstance(scale, bool)
+            or not math.isfinite(scale)
+        ):
+            raise TypeSpecError(
+                f"Param {name!r}: scale {scale!r} is not a finite number. Fix: "
+                "pass a float such as scale=0.1."
+            )
+        if relax is not None and not isinstance(relax, str):
+            raise TypeSpecError(
+                f"Param {name!r}: relax {relax!r} is not a str. Fix: leave it out, "
+                'or name a relaxation such as relax="sigmoid".'
+            )
         Box.__init__(
             self,
             name,
@@ -207,6 +235,12 @@ def Id(ty: Ty = Ty()) -> Diagram:  # noqa: N802 - categorical name
 def Copy(ty: Ty, n: int = 2) -> Diagram:  # noqa: N802
     """``n`` copies of ``ty`` (any type; composite types copy wire by wire)."""
     _check_ty("Copy", ty)
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
+        raise TypeSpecError(
+            f"Copy({ty!r}, n={n!r}): n must be an int >= 0 (0 discards). "
+            "Fix: cl.Copy(ty, 2) for two copies."
+        )
+    n = int(n)
     if len(ty) == 1:
         return _Copy(ty, n) if n != 1 else Id(ty)  # type: ignore[call-arg]
     return Diagram.copy(ty, n)

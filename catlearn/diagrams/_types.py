@@ -14,6 +14,10 @@ True
 
 from __future__ import annotations
 
+import numbers
+from typing import Any
+
+import numpy as np
 from discopy import cat
 from discopy.monoidal import Ty
 
@@ -31,8 +35,27 @@ class Wire(cat.Ob):
 
     def __init__(self, kind: str, shape: tuple[int, ...], name: str | None = None):
         if kind not in KINDS:
-            raise TypeSpecError(f"wire kind {kind!r} is not one of {KINDS}.")
-        self.kind, self.shape, self.label = kind, tuple(shape), name
+            raise TypeSpecError(
+                f"wire kind {kind!r} is not one of {KINDS}. Fix: build wires "
+                "with cl.real(...) or cl.bits(n)."
+            )
+        if not isinstance(shape, tuple | list):
+            raise TypeSpecError(
+                f"wire shape {shape!r} is not a tuple of sizes. Fix: build wires "
+                "with cl.real(...) or cl.bits(n)."
+            )
+        shape = _check_dims(kind, tuple(shape))
+        if kind == "bits" and len(shape) != 1:
+            raise TypeSpecError(
+                f"a bits wire has one dimension, got shape {shape}. Fix: "
+                "cl.bits(n) with n the number of bits."
+            )
+        if name is not None and not isinstance(name, str):
+            raise TypeSpecError(
+                f"{kind}{shape}: the wire name {name!r} is not a str. Fix: "
+                f"name=\"x\" or leave it out ({kind}() takes sizes first)."
+            )
+        self.kind, self.shape, self.label = kind, shape, name
         dims = ", ".join(map(str, self.shape))
         super().__init__(name or f"{kind}({dims})")
 
@@ -63,14 +86,18 @@ class Wire(cat.Ob):
         return self.name
 
 
-def _check_dims(what: str, dims: tuple[int, ...]) -> tuple[int, ...]:
+def _check_dims(what: str, dims: tuple[Any, ...]) -> tuple[int, ...]:
+    """Positive ints (numpy integers too, made plain ``int``); never bools."""
+    out = []
     for d in dims:
-        if not isinstance(d, int) or isinstance(d, bool) or d < 1:
+        ok = isinstance(d, numbers.Integral) and not isinstance(d, bool | np.bool_)
+        if not ok or d < 1:
             raise TypeSpecError(
-                f"{what}{dims}: every dimension must be a positive int, got {d!r}. "
-                f"Fix: pass sizes like {what}(3) or {what}(2, 4)."
+                f"{what}{tuple(dims)!r}: every dimension must be a positive int, "
+                f"got {d!r}. Fix: pass sizes like {what}(3) or {what}(2, 4)."
             )
-    return tuple(dims)
+        out.append(int(d))
+    return tuple(out)
 
 
 def real(*shape: int, name: str | None = None) -> Ty:

@@ -168,7 +168,31 @@ class Boolean(Functor):
 
     RULES = BOOLEAN_RULES
     KINDS = ("bits",)
+    DTYPE_KINDS = "biu"  # bools, or ints holding only 0 and 1
     READOUTS = ("group_sum",)  # generators whose real outputs Boolean allows
+
+    def check_dtype(self, dtype: Any, wire: Wire, what: str) -> str | None:
+        if wire.kind == "real" and getattr(dtype, "kind", None) == "f":
+            return None  # cotangents of group_sum counts (reverse rejects them)
+        if getattr(dtype, "kind", "") not in self.DTYPE_KINDS:
+            return _not_bool(self, what, wire, dtype)
+        return None
+
+    def check_values(self, x: Any, wire: Wire, what: str) -> str | None:
+        """Integer arrays must hold bits: 0 and 1 only (bool arrays always do).
+        Nothing is thresholded: a 2 or a -1 is a mistake, not a 1."""
+        if wire.kind != "bits" or x.dtype.kind not in "iu" or x.size == 0:
+            return None
+        a = np.asarray(x)
+        bad = (a != 0) & (a != 1)
+        if not bad.any():
+            return None
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        return (
+            f"{what} is typed {wire!r}, a wire of bits, but holds the value "
+            f"{a[where].item()!r} at index {where} (only 0 and 1 are bits). "
+            "Fix: pass a bool array, e.g. x != 0 or x > 0.5, whichever you mean"
+        )
 
     def check_box(self, box: Any) -> None:
         for j, wire in enumerate(box.dom.inside):
@@ -189,8 +213,10 @@ class Boolean(Functor):
     ) -> Any:
         if wire.kind == "real":  # group_sum counts, examples along axis 1
             out = value[:, :batch].T if batched else value[:, 0]
+        elif batched and batch is not None:  # batch 0 too: (0, n), not (n,)
+            out = B.unpack(value, batch)
         else:
-            out = B.unpack(value, batch) if batched and batch else B.unmask(value)
+            out = B.unmask(value)
         if batch is not None and not batched:
             out = jnp.broadcast_to(out, (batch, *out.shape))
         return out
@@ -226,13 +252,20 @@ class Boolean(Functor):
         return B.parity(d)
 
 
+def _not_bool(functor: Any, what: str, wire: Wire, dtype: Any) -> str:
+    return (
+        f"{functor!r} takes bool arrays, but the {what} for {wire!r} has dtype "
+        f"{dtype}. Fix: pass x.astype(bool) (or 0/1 integers); threshold "
+        "floats yourself, e.g. x > 0.5"
+    )
+
+
 def _as_bool(x: Any, what: str, wire: Wire) -> Any:
+    # Integer values were checked to be 0/1 at the API boundary
+    # (Boolean.check_values); traced ones are taken as they come.
     x = jnp.asarray(x)
     if x.dtype == jnp.bool_:
         return x
     if jnp.issubdtype(x.dtype, jnp.integer):
         return x != 0
-    raise SemanticsError(
-        f"Boolean() takes bool arrays, but the {what} for {wire!r} has dtype "
-        f"{x.dtype}. Fix: pass x.astype(bool) (or 0/1 integers)."
-    )
+    raise SemanticsError(_not_bool("Boolean()", what, wire, x.dtype) + ".")

@@ -28,6 +28,9 @@ class Functor:
 
     RULES: Mapping[str, Rule] = {}
     KINDS: tuple[str, ...] = ("real", "bits")
+    # numpy dtype kinds an input or parameter array may have: bool, signed and
+    # unsigned ints, floats (never strings, objects or complex numbers)
+    DTYPE_KINDS: str = "biuf"
 
     def __init__(self, rules: Mapping[str, Rule] | None = None):
         self.rules: dict[str, Rule] = {**self.RULES, **(rules or {})}
@@ -59,6 +62,22 @@ class Functor:
             self.check_wire(wire, f"output {j} of box {box.name!r}")
 
     # -- values at the API boundary (overridden by each semantics) ---------------
+    def check_dtype(self, dtype: Any, wire: Wire, what: str) -> str | None:
+        """Why an array of ``dtype`` cannot feed ``wire`` (``None``: it can).
+        Metadata only: checked on every call, also under tracing."""
+        if getattr(dtype, "kind", "") not in self.DTYPE_KINDS:
+            return (
+                f"{what} is typed {wire!r}, but the array has dtype {dtype}; "
+                f"{self!r} takes bool, int or float arrays. Fix: convert it, e.g. "
+                "np.asarray(x, dtype=np.float32)"
+            )
+        return None
+
+    def check_values(self, x: Any, wire: Wire, what: str) -> str | None:
+        """Why the values of the concrete array ``x`` cannot feed ``wire``
+        (``None``: they can). Never called on traced values."""
+        return None
+
     # Inputs and outputs cross the API as arrays batched on axis 0; inside, each
     # semantics may lay values out its own way (Boolean packs bits into words).
     def encode_input(self, x: Any, wire: Wire) -> Any:

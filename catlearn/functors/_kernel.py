@@ -318,7 +318,9 @@ def _relaxed_rule(kernel: RelaxedKernel, box: FusedLayers) -> Rule:
         )
         if box.group:
             k, tau = box.group
-            out = jnp.sum(y.reshape(k, -1, y.shape[-1]), axis=1).T / tau
+            # explicit sizes: an empty batch has y.shape[-1] == 0 (no -1)
+            groups = y.reshape(k, y.shape[0] // k, y.shape[-1])
+            out = jnp.sum(groups, axis=1).T / tau
         else:
             out = y.T
         return (out,), (tabs, auxs, res, y.shape)

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import jax
+import numpy as np
 
-from .._errors import ParamError, ShapeError
+from .._errors import ParamError, SemanticsError, ShapeError
 from ..diagrams import Diagram, Param, Wire
 from ._rule import Rule
 
@@ -73,6 +74,12 @@ class Program:
         # How many times the forward pass was built: once per JAX trace under
         # jit (so repeat calls at one shape add nothing), once per eager run.
         self.trace_count = 0
+        # what the checks on every call read: (name, wire, array shape) per
+        # parameter, computed once
+        self._param_specs = tuple(
+            (name, box.cod.inside[0], tuple(functor.param_shape(box)))
+            for name, (box, _) in params.items()
+        )
         self._call = jax.jit(self.apply)
         self._reverse = jax.jit(self._reverse_impl)
 
@@ -104,9 +111,15 @@ class Program:
     def __call__(self, params: dict[str, Any], *xs: Any, key: Any = None) -> Any:
         """Run the program (jitted). One output wire gives an array, several a
         tuple. ``key`` feeds stochastic generators (e.g. Gumbel-noised gates in
-        training); without it they run in their deterministic evaluation mode."""
-        ys = self._call(params, *xs, key=key)
-        return ys
+        training); without it they run in their deterministic evaluation mode.
+
+        Bad input fails here, before JAX sees it: a wrong number of inputs, a
+        wrong shape or dtype (``ShapeError``, ``SemanticsError``), values a
+        semantics cannot read (``SemanticsError``: e.g. a 2 fed to a bit), a
+        missing or mis-shaped parameter (``ParamError``). Extra entries in
+        ``params`` are ignored, so one dict can serve several sub-diagrams."""
+        xs = self._check_inputs(xs)
+        return self._call(self._own_params(params), *xs, key=key)
 
     def apply(self, params: dict[str, Any], *xs: Any, key: Any = None) -> Any:
         """The same as calling the program, without the ``jax.jit`` wrapper."""
@@ -163,6 +176,7 @@ class Program:
         def backward(dys: Any) -> tuple[dict[str, Any], tuple[Any, ...]]:
             dys = _as_tuple(dys)
             self._check_cotangents(dys, outs)
+            dys = self._check_cotangent_values(dys)
             return self._backward(env, residuals, dys, batch)
 
         return value, backward
@@ -175,13 +189,16 @@ class Program:
         xs, dys = _as_tuple(xs), _as_tuple(dys)
         outs, residuals, env, batch = self._forward(params, xs)
         self._check_cotangents(dys, outs)
+        dys = self._check_cotangent_values(dys)
         return self._backward(env, residuals, dys, batch, per_example=True)[0]
 
     def reverse(
         self, params: dict[str, Any], xs: Any, dys: Any, key: Any = None
     ) -> tuple[dict[str, Any], tuple[Any, ...]]:
         """The reverse derivative: ``(dparams, dxs) = R[F(d)]((params, xs), dys)``."""
-        return self._reverse(params, _as_tuple(xs), _as_tuple(dys), key)
+        xs = self._check_inputs(_as_tuple(xs))
+        dys = self._check_cotangent_values(_as_tuple(dys))
+        return self._reverse(self._own_params(params), xs, dys, key)
 
     def _reverse_impl(
         self,
@@ -247,7 +264,8 @@ class Program:
         if len(dys) != len(outs):
             raise ShapeError(
                 f"reverse of {self!r}: got {len(dys)} output cotangent(s), expected "
-                f"{len(outs)} (one per output wire {list(self.cod)})."
+                f"{len(outs)} (one per output wire {list(self.cod)}). Fix: pass "
+                "dys as a tuple with one array per output wire."
             )
         for i, (dy, y) in enumerate(zip(dys, outs, strict=True)):
             shape = tuple(getattr(dy, "shape", ()))
@@ -259,56 +277,102 @@ class Program:
                     f"shaped like prog(params, *xs)."
                 )
 
-    def _check_params(self, params: Any) -> dict[str, Any]:
+    def _own_params(self, params: Any) -> Any:
+        """``params`` checked (without encoding), restricted to this program's
+        names when it has extra entries (which may be anything)."""
+        self._check_params(params, encode=False)
+        if len(params) == len(self._param_specs):
+            return params
+        return {name: params[name] for name, _, _ in self._param_specs}
+
+    def _check_params(self, params: Any, encode: bool = True) -> dict[str, Any]:
         if not isinstance(params, dict):
             raise ParamError(
                 f"{self!r} expects a dict of parameters {{name: array}}, got "
                 f"{type(params).__name__}. Fix: params = prog.init(key)."
             )
-        checked, shapes = {}, self.param_shapes
-        for name, wire in self.param_types.items():
+        checked, F = {}, self.functor
+        for name, wire, expected in self._param_specs:
             if name not in params:
-                have = sorted(params)
+                have = sorted(map(str, params))
+                extra = sorted(str(k) for k in params if k not in self._params)
+                hint = f" (unexpected: {extra})" if extra else ""
                 raise ParamError(
                     f"parameter {name!r} ({wire!r}) is missing from the params "
-                    f"dict, which has {have}. Fix: pass every name in "
+                    f"dict, which has {have}{hint}. Fix: pass every name in "
                     f"prog.param_types, e.g. from prog.init(key)."
                 )
             value = params[name]
-            shape = tuple(getattr(value, "shape", ()))
-            if shape != shapes[name]:
+            if not hasattr(value, "shape") or not hasattr(value, "dtype"):
+                value = np.asarray(value)
+            shape = tuple(value.shape)
+            if shape != expected:
                 raise ParamError(
-                    f"parameter {name!r} has shape {shape}, expected {shapes[name]} "
-                    f"for {wire!r} under {self.functor!r}. Fix: reinitialise with "
+                    f"parameter {name!r} has shape {shape}, expected {expected} "
+                    f"for {wire!r} under {F!r}. Fix: reinitialise with "
                     f"prog.init(key) or reshape the array."
                 )
-            checked[name] = self.functor.encode_param(value, wire)
+            what = f"parameter {name!r} of {self!r}"
+            problem = F.check_dtype(value.dtype, wire, what)
+            if problem is None and not isinstance(value, jax.core.Tracer):
+                problem = F.check_values(value, wire, what)
+            if problem is not None:
+                raise ParamError(problem + ".")
+            checked[name] = F.encode_param(value, wire) if encode else value
         return checked
 
-    def _check_inputs(self, xs: Sequence[Any]) -> list[Any]:
+    def _check_inputs(self, xs: Sequence[Any]) -> tuple[Any, ...]:
         if len(xs) != len(self.dom):
             raise ShapeError(
                 f"{self!r} takes {len(self.dom)} input(s) {list(self.dom)}, got "
                 f"{len(xs)}. Fix: call prog(params, *xs) with one batch per wire."
             )
-        out, batch = [], None
-        for i, (x, wire) in enumerate(zip(xs, self.dom, strict=True)):
-            x = x if hasattr(x, "shape") else jax.numpy.asarray(x)
-            if x.ndim != len(wire.shape) + 1 or tuple(x.shape[1:]) != wire.shape:
+        return self._check_arrays(tuple(xs), self.dom, "input", shapes=True)
+
+    def _check_cotangent_values(self, dys: tuple[Any, ...]) -> tuple[Any, ...]:
+        if len(dys) != len(self.cod):
+            raise ShapeError(
+                f"reverse of {self!r}: got {len(dys)} output cotangent(s), expected "
+                f"{len(self.cod)} (one per output wire {list(self.cod)}). Fix: "
+                "pass dys as a tuple with one array per output wire."
+            )
+        return self._check_arrays(dys, self.cod, "output cotangent", shapes=False)
+
+    def _check_arrays(
+        self, xs: tuple[Any, ...], wires: Sequence[Wire], what: str, shapes: bool
+    ) -> tuple[Any, ...]:
+        """Arrays ``xs`` fed to ``wires`` (inputs, or output cotangents), checked:
+        a dtype and (on concrete arrays) values the functor reads; with
+        ``shapes``, batched on axis 0 with the wire's shape, one batch size."""
+        out, batch, F = [], None, self.functor
+        for i, (x, wire) in enumerate(zip(xs, wires, strict=True)):
+            if not hasattr(x, "shape") or not hasattr(x, "dtype"):
+                x = np.asarray(x)
+            name = f"{what} {i} of {self!r}"
+            problem = F.check_dtype(x.dtype, wire, name)
+            if problem is not None:
+                raise SemanticsError(problem + ".")
+            if not shapes:
+                pass
+            elif x.ndim != len(wire.shape) + 1 or tuple(x.shape[1:]) != wire.shape:
                 raise ShapeError(
-                    f"input {i} of {self!r} is typed {wire!r}: expected a batch of "
+                    f"{name} is typed {wire!r}: expected a batch of "
                     f"shape (batch, {', '.join(map(str, wire.shape))}), got "
                     f"{tuple(x.shape)}. Fix: put examples on axis 0 and match the "
                     f"feature shape {wire.shape}."
                 )
-            if batch is not None and x.shape[0] != batch:
+            elif batch is not None and x.shape[0] != batch:
                 raise ShapeError(
-                    f"input {i} of {self!r} has batch size {x.shape[0]}, but input "
-                    f"0 has {batch}. Fix: feed batches of one size."
+                    f"{name} has batch size {x.shape[0]}, but {what} 0 has "
+                    f"{batch}. Fix: feed batches of one size."
                 )
-            batch = x.shape[0]
+            if not isinstance(x, jax.core.Tracer):
+                problem = F.check_values(x, wire, name)
+                if problem is not None:
+                    raise SemanticsError(problem + ".")
+            batch = x.shape[0] if shapes else None
             out.append(x)
-        return out
+        return tuple(out)
 
     # -- printing ---------------------------------------------------------------
     def __repr__(self) -> str:

@@ -74,8 +74,10 @@ class Smooth(Functor):
     RULES = SMOOTH_RULES
 
     def encode_input(self, x: Any, wire: Wire) -> Any:
+        # bools, ints and half-precision floats become float32 (the parameters'
+        # dtype: strict promotion would reject mixing them)
         x = jnp.asarray(x)
-        if not jnp.issubdtype(x.dtype, jnp.floating):
+        if x.dtype not in (jnp.float32, jnp.float64):
             x = x.astype(jnp.float32)
         return x
 

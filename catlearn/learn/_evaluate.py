@@ -9,7 +9,7 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from .._errors import ShapeError
+from .._errors import NonFiniteError, SemanticsError, ShapeError
 from ..functors import Boolean, Functor, Program, Smooth, discretize
 from .losses import Loss, mse, softmax_cross_entropy
 
@@ -31,6 +31,12 @@ def evaluate(
     under ``Boolean``, and ``discretization_gap = accuracy -
     discrete_accuracy``."""
     semantics = Smooth() if semantics is None else semantics
+    bad = not isinstance(batch_size, int) or isinstance(batch_size, bool)
+    if bad or batch_size < 1:
+        raise ShapeError(
+            f"evaluate: batch_size must be a positive int, got {batch_size!r}. "
+            "Fix: leave it out (4096) or pass e.g. batch_size=256."
+        )
     program = semantics(diagram)
     checked = check_data(program, data, "evaluation data")
     if loss is None:
@@ -74,6 +80,12 @@ def inputs(x: Any) -> tuple[Any, ...]:
 
 
 def check_data(program: Program, data: Any, what: str) -> tuple[tuple[Any, ...], Any]:
+    """``data = (X, Y)`` checked against ``program`` once, up front, and returned
+    as numpy arrays (the caller's arrays are never modified): one array per input
+    wire, numeric, shaped ``(n, *wire.shape)`` with ``n >= 1`` examples and one
+    target per example; finite floats (``NonFiniteError`` otherwise: training
+    on a nan teaches nan); values the semantics reads (bits under ``Boolean``);
+    integer class ids in ``[0, k)`` for a diagram with one output ``real(k)``."""
     if not isinstance(data, tuple | list) or len(data) != 2:
         raise ShapeError(
             f"{what} must be a pair (X, Y), got {type(data).__name__}. Fix: "
@@ -87,8 +99,23 @@ def check_data(program: Program, data: Any, what: str) -> tuple[tuple[Any, ...],
             f"{list(program.dom)}, got {len(xs)} array(s). Fix: pass X as a tuple "
             "with one array per input wire."
         )
+    _check_numeric(y, f"{what}: Y")
+    if y.ndim == 0:
+        raise ShapeError(
+            f"{what}: Y is a scalar ({y!r}), not one target per example. Fix: "
+            "pass an array whose axis 0 runs over the examples."
+        )
+    if y.shape[0] == 0:
+        raise ShapeError(
+            f"{what} has no examples (Y has shape {y.shape}): its loss and "
+            "accuracy would be 0 / 0. Fix: pass at least one example."
+        )
+    F = program.functor
     for i, (x, wire) in enumerate(zip(xs, program.dom, strict=True)):
-        if x.shape[1:] != wire.shape:
+        problem = F.check_dtype(x.dtype, wire, f"{what}: input {i}")
+        if problem is not None:
+            raise SemanticsError(problem + ".")
+        if x.shape[1:] != wire.shape or x.ndim == 0:
             raise ShapeError(
                 f"{what}: input {i} is typed {wire!r}, so each example must have "
                 f"shape {wire.shape}; got arrays of shape {x.shape[1:]} (X has shape "
@@ -99,7 +126,58 @@ def check_data(program: Program, data: Any, what: str) -> tuple[tuple[Any, ...],
                 f"{what}: input {i} has {x.shape[0]} examples but Y has "
                 f"{y.shape[0]}. Fix: give one target per example."
             )
+        _check_finite(x, f"{what}: input {i}")
+        problem = F.check_values(x, wire, f"{what}: input {i}")
+        if problem is not None:
+            raise SemanticsError(problem + ".")
+    _check_finite(y, f"{what}: Y")
+    _check_class_ids(program, y, what)
     return xs, y
+
+
+def _check_numeric(a: np.ndarray, what: str) -> None:
+    if a.dtype.kind not in "biuf":
+        raise ShapeError(
+            f"{what} has dtype {a.dtype}; targets must be bool, int or float. "
+            "Fix: convert them, e.g. np.asarray(Y, dtype=np.float32), or encode "
+            "class labels as ints 0..k-1."
+        )
+
+
+def _check_finite(a: np.ndarray, what: str) -> None:
+    if a.dtype.kind != "f" or a.size == 0:
+        return
+    finite = np.isfinite(a)
+    if finite.all():
+        return
+    where = tuple(int(i) for i in np.argwhere(~finite)[0])
+    raise NonFiniteError(
+        f"{what} holds {a[where]!r} at index {where} ({int((~finite).sum())} "
+        "non-finite value(s) in all): a model cannot learn from or be scored on "
+        "nan or inf. Fix: drop or impute those examples, e.g. "
+        "keep = np.isfinite(X).all(axis=1)."
+    )
+
+
+def _check_class_ids(program: Program, y: np.ndarray, what: str) -> None:
+    """Integer labels for a diagram with one output ``real(k)`` are class ids:
+    an id outside ``[0, k)`` would one-hot to a row of zeros and silently
+    count as neither right nor wrong."""
+    if y.ndim != 1 or y.dtype.kind not in "iu" or len(program.cod) != 1:
+        return
+    wire = program.cod[0]
+    if wire.kind != "real" or len(wire.shape) != 1:
+        return
+    k = wire.shape[0]
+    lo, hi = int(y.min()), int(y.max())
+    if lo < 0 or hi >= k:
+        bad = lo if lo < 0 else hi
+        widen = "" if lo < 0 else f", or widen the output to real({hi + 1})"
+        raise ShapeError(
+            f"{what}: Y holds the class id {bad}, but the diagram's output "
+            f"{wire!r} scores {k} classes (ids 0..{k - 1}). Fix: relabel the "
+            f"classes as 0..{k - 1}{widen}."
+        )
 
 
 def history_table(history: Sequence[dict[str, float]]) -> str:

@@ -132,14 +132,7 @@ def fit(
     xs, y = check_data(program, data, "training data")
     if validation is not None:
         validation = check_data(program, validation, "validation data")
-    for what, value in (("batch_size", batch_size), ("every", checkpoint_every)):
-        if value is not None and (not isinstance(value, int) or value < 1):
-            what = "checkpoint_every" if what == "every" else what
-            raise ShapeError(f"{what} must be a positive int, got {value!r}.")
-    if on_nonfinite not in MODES:
-        raise ShapeError(f"on_nonfinite must be one of {MODES}, got {on_nonfinite!r}.")
-    if not isinstance(epochs, int) or epochs < 0:
-        raise ShapeError(f"epochs must be an int >= 0, got {epochs!r}.")
+    _check_settings(batch_size, checkpoint_every, epochs, on_nonfinite)
     key = jax.random.key(seed)
     params = program.init(key) if params is None else _copy(program, params)
     opt_state = optimiser.init(params)
@@ -149,7 +142,8 @@ def fit(
         step=step,
         data=(xs, targets),
         scores=epoch_scores(
-            diagram, semantics, program, loss, optimiser, (xs, y), validation
+            diagram, semantics, program, loss, optimiser, (xs, y), validation,
+            batch_size,
         ),
         noise=jax.random.fold_in(key, 1) if program.stochastic else None,
         batch_size=batch_size,
@@ -172,6 +166,31 @@ def fit(
     if plot is not None and state.history:
         plot_history(state.history, plot)
     return result
+
+
+def _check_settings(
+    batch_size: Any, checkpoint_every: Any, epochs: Any, on_nonfinite: Any
+) -> None:
+    def count(value: Any) -> bool:
+        return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+    for name, value, least in (
+        ("batch_size", batch_size, 1),
+        ("checkpoint_every", checkpoint_every, 1),
+        ("epochs", epochs, 0),
+    ):
+        if value is None and name == "checkpoint_every":
+            continue
+        if not count(value) or value < least:
+            raise ShapeError(
+                f"fit: {name} must be an int >= {least}, got {value!r}. Fix: "
+                f"e.g. {name}={max(least, 16 if name == 'batch_size' else 1)}."
+            )
+    if on_nonfinite not in MODES:
+        raise ShapeError(
+            f"fit: on_nonfinite must be one of {MODES}, got {on_nonfinite!r}. "
+            "Fix: on_nonfinite='raise' (stop at the first nan/inf) or 'skip'."
+        )
 
 
 def _training_step(

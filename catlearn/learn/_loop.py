@@ -147,12 +147,16 @@ def epoch_scores(
     optimiser: Optimiser,
     data: tuple[tuple[np.ndarray, ...], np.ndarray],
     validation: tuple[tuple[np.ndarray, ...], np.ndarray] | None,
+    batch_size: int,
 ) -> Callable[[Any, Any, int], dict[str, float]]:
     """The end-of-epoch history entries besides the loss: ``scores(params,
     correct, examples)``, ``correct`` of the epoch's ``examples`` (those of
     the steps applied) predicted right; with
     validation data, the same scores prefixed ``val_``."""
     z2 = is_z2(optimiser)
+    # scored forward only, in batches of max(batch_size, 256) examples: about
+    # as many activations alive as a training step (with its residuals) holds
+    size = max(batch_size, 256)
     has_accuracy = z2 or bool(loss.correct)
     kinds = {w.kind for w in program.param_types.values()}
     circuit = None
@@ -162,18 +166,20 @@ def epoch_scores(
     def scores(params: Any, correct: Any, examples: int) -> dict[str, float]:
         row = {"accuracy": float(correct) / examples} if has_accuracy else {}
         if circuit is not None:
-            relaxed = evaluate_program(program, params, data, loss)["accuracy"]
-            row.update(circuit_scores(circuit, diagram, params, data, loss, relaxed))
+            relaxed = evaluate_program(program, params, data, loss, size)["accuracy"]
+            row.update(
+                circuit_scores(circuit, diagram, params, data, loss, relaxed, size)
+            )
         if validation is None:
             return row
         if z2:
             row["val_accuracy"] = _z2_accuracy(program, params, validation)
             return row
-        val = evaluate_program(program, params, validation, loss)
+        val = evaluate_program(program, params, validation, loss, size)
         if circuit is not None:
             val.update(
                 circuit_scores(
-                    circuit, diagram, params, validation, loss, val["accuracy"]
+                    circuit, diagram, params, validation, loss, val["accuracy"], size
                 )
             )
         row.update({f"val_{k}": v for k, v in val.items() if k != "n"})

@@ -31,7 +31,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from .._errors import OptimiserError
+from .._errors import OptimiserError, ParamError
 
 PyTree = Any
 
@@ -67,6 +67,22 @@ def _tmap(f: Any, *trees: PyTree) -> PyTree:
     return jax.tree_util.tree_map(f, *trees)
 
 
+def _same_names(grads: PyTree, params: PyTree) -> None:
+    """A parameter the gradient does not cover (an extra entry in the params
+    handed to ``cl.fit``) fails here, at trace time, naming it."""
+    if not (isinstance(grads, dict) and isinstance(params, dict)):
+        return
+    if grads.keys() != params.keys():
+        extra = sorted(map(str, params.keys() - grads.keys()))
+        missing = sorted(map(str, grads.keys() - params.keys()))
+        raise ParamError(
+            f"the params hold {extra or 'no'} extra and {missing or 'no'} missing "
+            f"entries beside the diagram's parameters {sorted(map(str, grads))}. "
+            "Fix: pass only the diagram's parameters, e.g. "
+            "{k: params[k] for k in prog.param_types}."
+        )
+
+
 @dataclass(frozen=True)
 class SGD(Optimiser):
     lr: float
@@ -77,6 +93,7 @@ class SGD(Optimiser):
     def update(
         self, grads: PyTree, state: SGDState, params: PyTree
     ) -> tuple[PyTree, SGDState]:
+        _same_names(grads, params)
         return _tmap(lambda p, g: p - self.lr * g, params, grads), state
 
 
@@ -91,6 +108,7 @@ class Momentum(Optimiser):
     def update(
         self, grads: PyTree, state: MomentumState, params: PyTree
     ) -> tuple[PyTree, MomentumState]:
+        _same_names(grads, params)
         v = _tmap(lambda g, v: g + self.beta * v, grads, state.velocity)
         return _tmap(lambda p, v: p - self.lr * v, params, v), MomentumState(v)
 
@@ -109,6 +127,7 @@ class Adam(Optimiser):
     def update(
         self, grads: PyTree, state: AdamState, params: PyTree
     ) -> tuple[PyTree, AdamState]:
+        _same_names(grads, params)
         b1, b2 = self.b1, self.b2
         mu = _tmap(lambda g, m: (1 - b1) * g + b1 * m, grads, state.mu)
         nu = _tmap(lambda g, v: (1 - b2) * (g * g) + b2 * v, grads, state.nu)
@@ -138,6 +157,7 @@ class FromOptax(Optimiser):
     def update(
         self, grads: PyTree, state: PyTree, params: PyTree
     ) -> tuple[PyTree, PyTree]:
+        _same_names(grads, params)
         with jax.numpy_dtype_promotion("standard"):
             updates, state = self.tx.update(grads, state, params)
             return optax.apply_updates(params, updates), state
@@ -207,6 +227,7 @@ class RDA(Optimiser):
         return RDAState(jnp.zeros([], jnp.int32), jax.random.key(self.seed))
 
     def update(self, votes: Any, state: RDAState, params: Any) -> tuple[Any, RDAState]:
+        _same_names(votes, params)
         key, sub = jax.random.split(state.key)
         new = {}
         for i, name in enumerate(sorted(params)):
