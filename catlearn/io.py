@@ -505,7 +505,8 @@ def _fsync_dir(directory: str) -> None:
         os.close(fd)
 
 
-_BROKEN = (
+# What reading a truncated or corrupted zip of .npy arrays can raise.
+READ_ERRORS = (
     zipfile.BadZipFile,
     zlib.error,
     EOFError,
@@ -568,7 +569,7 @@ def load(path: str | os.PathLike[str]) -> Saved:
             metadata = header.get("metadata") or {}
     except FormatError:
         raise
-    except _BROKEN as e:
+    except READ_ERRORS as e:
         raise FormatError(
             f"{path!r} is truncated or corrupted, or not a catlearn save file "
             f"({type(e).__name__}: {e}). {fix}"

@@ -6,7 +6,9 @@ input (arrays, parameter dicts, files) is never modified.
 
 Examples per test are bounded (``max_examples`` below, ``N_*``) and drawn
 deterministically by the ``ci`` profile (``derandomize=True``, no database:
-``tests/conftest.py``), so the file runs in well under a minute.
+``tests/conftest.py``), so the file runs in well under a minute. Saved files
+and JSON are fuzzed in ``tests/test_fuzz_files.py``; the helpers shared by
+both are in ``tests/_fuzzing.py``.
 
 Decisions the properties pin down:
 
@@ -22,73 +24,25 @@ Decisions the properties pin down:
 
 from __future__ import annotations
 
-import copy
-import io
-import json
 import os
-import zipfile
+import sys
 from typing import Any
 
 import jax
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import assume, event, given
 from hypothesis import strategies as st
-from hypothesis.control import currently_in_test_context
 
 import catlearn as cl
-from catlearn.io import FormatError, SaveError
 
-# Examples per test; the total is printed in the module docstring's spirit
-# (see docs/reliability.md).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _fuzzing import fails_well, fuzz, same, snapshot  # noqa: E402
+
+# Examples per test (docs/reliability.md counts them).
 N_COMPOSE, N_TYPES, N_BOXES = 80, 80, 40
 N_CALL, N_CALL_SLOW, N_PARAMS, N_REVERSE = 30, 12, 25, 20
-N_EVAL, N_FIT, N_LOAD, N_JSON, N_SAVE = 40, 12, 60, 60, 25
-
-SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
-
-
-def fuzz(n: int) -> settings:
-    """The loaded (deterministic) profile, with ``n`` examples."""
-    return settings(max_examples=n, suppress_health_check=SLOW)
-
-
-def fails_well(err: BaseException, *names: str) -> str:
-    """``err`` is a CatlearnError naming ``names`` and a fix; its message."""
-    assert isinstance(err, cl.CatlearnError), f"{type(err).__name__}: {err}"
-    if currently_in_test_context():
-        event(type(err).__name__)
-    msg = str(err)
-    assert "Fix:" in msg, msg
-    for name in names:
-        assert name in msg, (name, msg)
-    return msg
-
-
-def snapshot(x: Any) -> Any:
-    """A deep copy of arrays, dicts, lists and tuples, to compare after a call."""
-    return copy.deepcopy(jax.tree_util.tree_map(np.array, x, is_leaf=_is_leaf))
-
-
-def _is_leaf(x: Any) -> bool:
-    return x is None or isinstance(x, str | bytes)
-
-
-def same(a: Any, b: Any) -> bool:
-    if isinstance(a, dict):
-        return (
-            isinstance(b, dict)
-            and a.keys() == b.keys()
-            and all(same(a[k], b[k]) for k in a)
-        )
-    if isinstance(a, list | tuple):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    a, b = np.asarray(a), np.asarray(b)
-    return (
-        a.dtype == b.dtype
-        and a.shape == b.shape
-        and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
-    )
+N_EVAL, N_FIT = 40, 12
 
 
 # -- random compositions ------------------------------------------------------------
@@ -666,176 +620,3 @@ def test_fit_with_extra_params_names_them(extra):
     fails_well(e.value, *extra)
 
 
-# -- saved files ---------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def saved(tmp_path_factory: Any) -> tuple[str, bytes]:
-    path = str(tmp_path_factory.mktemp("fuzz") / "model.catlearn")
-    cl.save(path, SMOOTH_NET, MLP_PARAMS, metadata={"note": "fuzz"})
-    with open(path, "rb") as f:
-        return path, f.read()
-
-
-def _rezip(blob: bytes, drop: str | None, swap: tuple[str, bytes] | None) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(blob)) as zin, zipfile.ZipFile(out, "w") as zout:
-        for item in zin.infolist():
-            if item.filename == drop:
-                continue
-            data = zin.read(item.filename)
-            if swap and item.filename == swap[0]:
-                data = swap[1]
-            zout.writestr(item.filename, data)
-    return out.getvalue()
-
-
-@st.composite
-def corruptions(draw: Any, blob: bytes) -> bytes:
-    how = draw(st.sampled_from(["flip", "flip", "truncate", "drop", "swap", "junk"]))
-    if how == "flip":
-        b = bytearray(blob)
-        for _ in range(draw(st.integers(1, 3))):
-            i = draw(st.integers(0, len(b) - 1))
-            b[i] ^= draw(st.integers(1, 255))
-        return bytes(b)
-    if how == "truncate":
-        return blob[: draw(st.integers(0, len(blob) - 1))]
-    names = zipfile.ZipFile(io.BytesIO(blob)).namelist()
-    if how == "drop":
-        return _rezip(blob, draw(st.sampled_from(names)), None)
-    if how == "swap":
-        entry = draw(st.sampled_from(names))
-        payload = draw(
-            st.sampled_from(
-                [
-                    b"",
-                    b"{}",
-                    b"[1, 2]",
-                    b'{"format": "catlearn", "version": 1}',
-                    b'{"format": "catlearn", "version": 99}',
-                    b"\x93NUMPY garbage",
-                    b'{"format": "catlearn", "version": 1, "params": {"x": 3}}',
-                ]
-            )
-        )
-        return _rezip(blob, None, (entry, payload))
-    return draw(st.binary(min_size=0, max_size=64))
-
-
-@fuzz(N_LOAD)
-@given(data=st.data())
-def test_load_corrupted_files(saved, tmp_path_factory, data):
-    """``cl.load`` of flipped bytes, truncations, zips with missing or wrong
-    entries, junk: FormatError (never part of a file), and the file unchanged."""
-    path, blob = saved
-    bad = data.draw(corruptions(blob))
-    target = str(tmp_path_factory.getbasetemp() / "corrupt.catlearn")
-    with open(target, "wb") as f:
-        f.write(bad)
-    try:
-        got = cl.load(target)
-    except cl.CatlearnError as e:
-        assert isinstance(e, FormatError), type(e)
-        fails_well(e, repr(target))
-    else:  # a harmless flip (e.g. in a zip field nobody reads): the same model
-        event("ok")
-        assert got.diagram == SMOOTH_NET
-        assert same({k: np.asarray(v) for k, v in MLP_PARAMS.items()}, got.params)
-    with open(target, "rb") as f:
-        assert f.read() == bad, "load modified the file"
-
-
-def _mutate(obj: Any, draw: Any, depth: int = 0) -> Any:
-    """One random change somewhere in a JSON value."""
-    junk_values = st.sampled_from(
-        [None, 0, -1, 1.5, "x", [], {}, True, [[]], {"box": "nope"}, 10**12]
-    )
-    if isinstance(obj, dict) and obj and depth < 6 and draw(st.booleans()):
-        key = draw(st.sampled_from(sorted(obj)))
-        if draw(st.integers(0, 4)) == 0:
-            return {k: v for k, v in obj.items() if k != key}
-        return {**obj, key: _mutate(obj[key], draw, depth + 1)}
-    if isinstance(obj, list) and obj and depth < 6 and draw(st.booleans()):
-        i = draw(st.integers(0, len(obj) - 1))
-        if draw(st.integers(0, 4)) == 0:
-            return obj[:i] + obj[i + 1 :]
-        return obj[:i] + [_mutate(obj[i], draw, depth + 1)] + obj[i + 1 :]
-    return draw(junk_values)
-
-
-JSON_DIAGRAMS = [
-    SMOOTH_NET,
-    LOGIC_NET,
-    TWO_IN,
-    cl.Copy(cl.real(2)) >> cl.Swap(cl.real(2), cl.real(2)),
-]
-
-
-@fuzz(N_JSON)
-@given(st.sampled_from(range(len(JSON_DIAGRAMS))), st.data())
-def test_from_json_mutated(i, data):
-    """``cl.from_json`` of mutated JSON (values replaced, keys and items
-    dropped, text cut): FormatError, or a diagram that round-trips."""
-    text = cl.to_json(JSON_DIAGRAMS[i])
-    if data.draw(st.booleans()):
-        bad = json.dumps(_mutate(json.loads(text), data.draw))
-    else:
-        cut = data.draw(st.integers(0, len(text)))
-        bad = text[:cut] + data.draw(st.sampled_from(["", "}", "]", '"', "x"]))
-    try:
-        d = cl.from_json(bad)
-    except cl.CatlearnError as e:
-        assert isinstance(e, FormatError), type(e)
-        fails_well(e, "diagram JSON")
-    else:
-        event("ok")
-        assert cl.from_json(cl.to_json(d)) == d
-
-
-@fuzz(N_SAVE)
-@given(
-    where=st.sampled_from(["ok", "missing-dir", "is-dir"]),
-    how=st.sampled_from(
-        ["none", "missing", "extra", "shape", "dtype", "not-a-dict", "metadata"]
-    ),
-)
-def test_save_bad_targets(tmp_path_factory, where, how):
-    """``cl.save`` into a missing directory or onto a directory, with params
-    that do not fit the diagram, or metadata JSON cannot hold: a CatlearnError,
-    no file written, the params unchanged."""
-    base = tmp_path_factory.mktemp("save")
-    path = {
-        "ok": base / "m.catlearn",
-        "missing-dir": base / "nope" / "m.catlearn",
-        "is-dir": base,
-    }[where]
-    params: Any = {k: np.asarray(v) for k, v in MLP_PARAMS.items()}
-    metadata: Any = {"a": 1}
-    key = "mlp.0.w"
-    if how == "missing":
-        del params[key]
-    elif how == "extra":
-        params["zzz"] = np.ones(2)
-    elif how == "shape":
-        params[key] = params[key][:1]
-    elif how == "dtype":
-        params[key] = params[key].astype(str)
-    elif how == "not-a-dict":
-        params = list(params.values())
-    elif how == "metadata":
-        metadata = {"x": object(), "y": float("nan")}
-    before = snapshot(params)
-    listing = sorted(os.listdir(base))
-    try:
-        cl.save(path, SMOOTH_NET, params, metadata=metadata)
-    except cl.CatlearnError as e:
-        assert where != "ok" or how != "none"
-        expected = (
-            SaveError if how == "none" else (cl.ParamError, FormatError, SaveError)
-        )
-        assert isinstance(e, expected), type(e)
-        fails_well(e)
-        assert sorted(os.listdir(base)) == listing, "a failed save left a file"
-    else:
-        assert where == "ok" and how == "none"
-        assert same(cl.load(path).params, before)
-    assert same(params, before)

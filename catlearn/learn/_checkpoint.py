@@ -30,7 +30,13 @@ import jax
 import numpy as np
 
 from .._errors import CheckpointError
-from ..io import FormatError, MissingFileError, to_json, write_zip_atomic
+from ..io import (
+    READ_ERRORS,
+    FormatError,
+    MissingFileError,
+    to_json,
+    write_zip_atomic,
+)
 
 FORMAT = "catlearn.checkpoint"
 VERSION = 1
@@ -171,7 +177,7 @@ def read(
             saved_fp = header["fingerprint"]
     except FormatError:
         raise
-    except (zipfile.BadZipFile, OSError, ValueError, KeyError, TypeError) as e:
+    except READ_ERRORS as e:
         raise FormatError(
             f"{path!r} is truncated or corrupted, or not a catlearn checkpoint "
             f"({type(e).__name__}: {e}). {fix}"
