@@ -138,7 +138,6 @@ def fit(
     opt_state = optimiser.init(params)
     step, targets = _training_step(diagram, semantics, program, loss, optimiser, y)
     run = Run(
-        program=program,
         step=step,
         data=(xs, targets),
         scores=epoch_scores(

@@ -29,7 +29,6 @@ from .optim import Optimiser
 class Run:
     """The epoch loop of one ``fit``: batches, metrics, checkpoints."""
 
-    program: Program
     step: Callable[..., tuple[Any, ...]]
     data: tuple[tuple[np.ndarray, ...], np.ndarray]
     scores: Callable[[Any, Any, int], dict[str, float]]
