@@ -170,3 +170,44 @@ def test_mse_regression_fits():
     assert r.history[-1]["loss"] < 1e-3
     assert "accuracy" not in r.history[-1]
     assert np.allclose(np.asarray(r.params["lin.w"]).ravel(), [1.0, -2.0], atol=0.05)
+
+
+def test_fit_takes_a_raw_optax_transformation():
+    """``optimiser=optax.adam(...)`` is wrapped by ``from_optax``: the same
+    bits as the wrapped one (not optax's updates taken for parameters)."""
+    X, y = _problem()
+    kw = dict(epochs=3, batch_size=16, progress=False)
+    tx = optax.chain(optax.clip_by_global_norm(1.0), optax.adam(1e-2))
+    raw = cl.fit(MODEL, (X, y), optimiser=tx, **kw)
+    wrapped = cl.fit(MODEL, (X, y), optimiser=cl.optim.from_optax(tx), **kw)
+    assert _max_diff(raw.params, wrapped.params) == 0.0
+    assert raw.history[-1]["loss"] < raw.history[0]["loss"]
+
+
+def test_lbfgs_trains_with_the_loss_and_value_fn():
+    """optax's line searches need ``value``, ``grad`` and ``value_fn``: the
+    training step passes them (the loss on the batch, as a function of the
+    parameters)."""
+    X, y = _problem(n=32)
+    r = cl.fit(MODEL, (X, y), optimiser=optax.lbfgs(), epochs=4, batch_size=32,
+               progress=False)
+    losses = [row["loss"] for row in r.history]
+    assert losses[-1] < 0.5 * losses[0], losses
+
+
+def test_optimiser_mistakes_name_the_fix():
+    X, y = _problem(n=8)
+    with pytest.raises(cl.OptimiserError, match=r"optax.adam, the function.*Fix"):
+        cl.fit(MODEL, (X, y), optimiser=optax.adam, progress=False)
+    with pytest.raises(cl.OptimiserError, match=r"'adam' is neither.*Fix"):
+        cl.fit(MODEL, (X, y), optimiser="adam", progress=False)
+    with pytest.raises(cl.OptimiserError, match="from_optax: got optax.sgd"):
+        cl.optim.from_optax(optax.sgd)
+    with pytest.raises(cl.OptimiserError, match="gradient_transformation()"):
+        cl.fit(MODEL, (X, y), optimiser=optax.MultiSteps(optax.adam(1e-2), 2),
+               progress=False)
+    opt, params = cl.optim.from_optax(optax.lbfgs()), {"w": jnp.ones(2)}
+    state = opt.init(params)
+    with pytest.raises(cl.OptimiserError, match=r"lbfgs.*value_fn.*Fix"):
+        opt.update(params, state, params)
+    assert "scale_by_lbfgs(memory_size=10" in repr(opt)

@@ -9,8 +9,14 @@ while writing leaves the previous checkpoint intact) holding
 - the shuffling RNG's state at the start of the current epoch (the order is
   drawn again from it on resume), the epoch's running loss/accuracy sums,
   and the history so far,
-- a fingerprint of the run (diagram, semantics, loss, optimiser, batch size,
-  seed, data) so that resuming a different run fails loudly.
+- a fingerprint of the run (diagram, semantics and the rules a user added to
+  it, loss, optimiser with its settings, batch size, seed, data) so that
+  resuming a different run fails loudly, and the layout of the optimiser
+  state (its leaves' key paths).
+
+The optimiser's settings are read by :func:`catlearn.learn._settings.describe`:
+an optax transformation is a tree of closures, whose learning rates, betas and
+schedules live in closure cells; ``repr`` would show only function addresses.
 
 Nothing is pickled. Resuming re-runs the same jitted step on the same batches
 from the same state, so a resumed run ends with the same parameters, bit for
@@ -22,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,10 +44,17 @@ from ..io import (
     to_json,
     write_zip_atomic,
 )
+from . import optim
+from ._settings import describe, differences, summary, unseen
 
 FORMAT = "catlearn.checkpoint"
 VERSION = 1
 HEADER = "checkpoint.json"
+# catlearn's own optimisers are frozen dataclasses of numbers: their repr is
+# complete, readable and the same in every process
+_PLAIN = (optim.SGD, optim.Momentum, optim.Adam, optim.RDA)
+# keys that older checkpoints do not record: compared only when recorded
+_OPTIONAL = ("rules",)
 
 
 @dataclass
@@ -72,16 +86,50 @@ def fingerprint(
         a = np.ascontiguousarray(a)
         digest.update(f"{a.dtype.str}{a.shape}".encode())
         digest.update(a.data)
-    return {
+    fp = {
         "diagram": hashlib.sha256(to_json(diagram).encode()).hexdigest(),
         "semantics": repr(semantics),
         "loss": getattr(loss, "name", repr(loss)),
-        "optimiser": repr(optimiser),
+        "optimiser": optimiser_settings(optimiser),
         "batch_size": batch_size,
         "seed": seed,
         "examples": int(data[1].shape[0]),
         "data": digest.hexdigest(),
     }
+    rules = getattr(semantics, "rules", {})
+    base = getattr(semantics, "RULES", {})
+    added = {k: v for k, v in rules.items() if base.get(k) is not v}
+    if added:
+        fp["rules"] = describe(added)
+    for what in ("optimiser", "rules"):
+        blind = unseen(fp[what]) if isinstance(fp.get(what), dict) else []
+        if blind:
+            warnings.warn(
+                f"a resume cannot check these parts of the {what} (catlearn "
+                f"cannot read them): {blind[:5]}. It trusts that they are "
+                "unchanged. Fix: nothing, if they are; to have them checked, "
+                "keep settings in numbers, strings, arrays or functions "
+                "(closures, defaults, module globals).",
+                optim.SettingsWarning,
+                stacklevel=3,
+            )
+    return fp
+
+
+def optimiser_settings(optimiser: Any) -> Any:
+    """The optimiser's settings as JSON data, equal in every process that built
+    an equal optimiser: the repr of catlearn's own optimisers, else
+    :func:`describe` (every learning rate, schedule and inner transformation of
+    an optax chain)."""
+    if type(optimiser) in _PLAIN:
+        return repr(optimiser)
+    return describe(optimiser)
+
+
+def _paths(tree: Any) -> list[str]:
+    """The key path of each leaf of ``tree`` (e.g. ``[0].mu['w']``)."""
+    flat = jax.tree_util.tree_flatten_with_path(tree)[0]
+    return [jax.tree_util.keystr(path) for path, _ in flat]
 
 
 def _leaves(tree: Any) -> list[np.ndarray]:
@@ -110,6 +158,7 @@ def write(path: str | os.PathLike[str], state: State, fp: dict[str, Any]) -> Non
         "history": state.history,
         "params": names,
         "opt_state": len(opt),
+        "opt_paths": _paths(state.opt_state),
         "sums": len(sums),
     }
     text = json.dumps(header, indent=1)
@@ -175,6 +224,7 @@ def read(
                 int(header.get("steps", 0)),
             )
             saved_fp = header["fingerprint"]
+            saved_paths = header.get("opt_paths")
     except FormatError:
         raise
     except READ_ERRORS as e:
@@ -184,34 +234,69 @@ def read(
         ) from e
     _check_fingerprint(path, saved_fp, fp)
     state.params = _match_params(path, state.params, params)
-    state.opt_state = _match_tree(path, state.opt_state, opt_state)
+    state.opt_state = _match_tree(path, state.opt_state, opt_state, saved_paths)
     return state
+
+
+FIX = (
+    "Fix: resume with the same diagram, data, semantics (and rules), loss, "
+    "optimiser (and its settings), batch_size and seed (epochs may change), or "
+    "start afresh without resume=."
+)
 
 
 def _check_fingerprint(path: str, saved: dict[str, Any], now: dict[str, Any]) -> None:
     for key in now:
-        if saved.get(key) != now[key]:
-            what = "data" if key == "data" else key
-            raise CheckpointError(
-                f"checkpoint {path!r} belongs to another run: its {what} is "
-                f"{saved.get(key)!r}, this fit's is {now[key]!r}. Fix: resume "
-                "with the same diagram, data, semantics, loss, optimiser, "
-                "batch_size and seed (epochs may change), or start afresh "
-                "without resume=."
-            )
+        if key in _OPTIONAL and key not in saved:
+            continue
+        if saved.get(key) == now[key]:
+            continue
+        there, here = saved.get(key), now[key]
+        if isinstance(there, dict) and isinstance(here, dict):
+            raise CheckpointError(_settings_mismatch(path, key, there, here))
+        shown = [summary(x) if isinstance(x, dict) else repr(x) for x in (there, here)]
+        raise CheckpointError(
+            f"checkpoint {path!r} belongs to another run: its {key} is "
+            f"{shown[0]}, this fit's is {shown[1]}. {FIX}"
+        )
+
+
+def _settings_mismatch(path: str, key: str, there: Any, here: Any) -> str:
+    """The message for an optimiser (or rules) whose settings differ."""
+    diffs = differences(there, here)
+    shown = "; ".join(f"{p}: {a} there, {b} here" for p, a, b in diffs[:3])
+    more = f" (and {len(diffs) - 3} more)" if len(diffs) > 3 else ""
+    blind = unseen(here)
+    note = (
+        f" (catlearn cannot read {blind[:3]} of this fit's {key}, so a "
+        "difference there would not show)" if blind else ""
+    )
+    return (
+        f"checkpoint {path!r} was written with other {key} settings: "
+        f"{summary(there, 160)} there, {summary(here, 160)} in this fit. They "
+        f"differ in {shown}{more}{note}. Fix: resume with the {key} that "
+        "wrote the checkpoint (the same settings), or start afresh without "
+        "resume=."
+    )
 
 
 def _match_params(
     path: str, saved: dict[str, np.ndarray], fresh: dict[str, Any]
 ) -> dict[str, Any]:
-    if list(saved) != list(fresh):
+    """The saved parameters, checked against the fresh ones and put in their
+    order (a checkpoint lists them as the jitted step returned them: sorted)."""
+    if set(saved) != set(fresh):
+        extra = sorted(set(saved) - set(fresh))
+        missing = sorted(set(fresh) - set(saved))
         raise CheckpointError(
-            f"checkpoint {path!r} has parameters {list(saved)}, this fit has "
-            f"{list(fresh)}. Fix: resume the run that wrote it."
+            f"checkpoint {path!r} has parameters {sorted(saved)}, this fit has "
+            f"{sorted(fresh)} ({extra or 'none'} only in the checkpoint, "
+            f"{missing or 'none'} only in this fit). Fix: resume the run that "
+            "wrote it."
         )
     out = {}
-    for name, a in saved.items():
-        want = fresh[name]
+    for name, want in fresh.items():
+        a = saved[name]
         if a.shape != want.shape or a.dtype != want.dtype:
             raise CheckpointError(
                 f"checkpoint {path!r}: parameter {name!r} is {a.dtype}{a.shape}, "
@@ -222,13 +307,25 @@ def _match_params(
     return out
 
 
-def _match_tree(path: str, leaves: list[np.ndarray], fresh: Any) -> Any:
+def _match_tree(
+    path: str, leaves: list[np.ndarray], fresh: Any, saved_paths: Any = None
+) -> Any:
     template, treedef = jax.tree_util.tree_flatten(fresh)
     if len(leaves) != len(template):
         raise CheckpointError(
             f"checkpoint {path!r} holds {len(leaves)} optimiser-state arrays, "
             f"this fit's optimiser has {len(template)}. Fix: resume with the "
             "optimiser that wrote it."
+        )
+    paths = _paths(fresh)
+    if saved_paths is not None and list(saved_paths) != paths:
+        at = next(
+            i for i, (a, b) in enumerate(zip(saved_paths, paths, strict=True)) if a != b
+        )
+        raise CheckpointError(
+            f"checkpoint {path!r}: its optimiser state is laid out otherwise: "
+            f"array {at} is {saved_paths[at]} there, {paths[at]} in this fit. "
+            "Fix: resume with the optimiser that wrote it."
         )
     out = []
     for i, (a, want) in enumerate(zip(leaves, template, strict=True)):

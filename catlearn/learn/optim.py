@@ -24,6 +24,7 @@ These are the same updates as ``optax.sgd``, ``optax.sgd(momentum=beta)`` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -32,8 +33,15 @@ import jax.numpy as jnp
 import optax
 
 from .._errors import OptimiserError, ParamError
+from ._settings import describe, summary
 
 PyTree = Any
+
+
+class SettingsWarning(UserWarning):
+    """Part of a run's optimiser (or of the rules added to its semantics)
+    cannot be read, so resuming from a checkpoint cannot check that it is
+    unchanged (``docs/training.md``: what a resume cannot see)."""
 
 
 class Optimiser:
@@ -47,6 +55,12 @@ class Optimiser:
         self, grads: PyTree, state: PyTree, params: PyTree
     ) -> tuple[PyTree, PyTree]:
         raise NotImplementedError
+
+    @property
+    def wants_value(self) -> bool:
+        """Whether ``update`` also takes ``value=`` (the loss) and ``value_fn=``
+        (``params -> loss`` on the same batch), as optax's line searches do."""
+        return False
 
 
 class SGDState(NamedTuple):
@@ -144,7 +158,14 @@ class Adam(Optimiser):
 @dataclass(frozen=True)
 class FromOptax(Optimiser):
     """Any ``optax.GradientTransformation`` as an optimiser lens; its state is
-    optax's own named PyTree."""
+    optax's own named PyTree.
+
+    A ``GradientTransformationExtraArgs`` (every optax alias; the line searches
+    of ``optax.lbfgs`` need them) gets the extra arguments optax defines:
+    ``value`` (the loss at ``params`` on this batch), ``grad`` (the gradient)
+    and ``value_fn`` (``params -> loss`` on this batch). ``cl.fit`` passes
+    ``value`` and ``value_fn``; transformations that do not use them ignore them.
+    """
 
     tx: optax.GradientTransformation
 
@@ -155,15 +176,76 @@ class FromOptax(Optimiser):
             return self.tx.init(params)
 
     def update(
-        self, grads: PyTree, state: PyTree, params: PyTree
+        self,
+        grads: PyTree,
+        state: PyTree,
+        params: PyTree,
+        *,
+        value: Any = None,
+        value_fn: Callable[[PyTree], Any] | None = None,
     ) -> tuple[PyTree, PyTree]:
         _same_names(grads, params)
+        extra: dict[str, Any] = {}
+        if isinstance(self.tx, optax.GradientTransformationExtraArgs):
+            if value_fn is not None:
+                extra = {"value": value, "grad": grads, "value_fn": value_fn}
         with jax.numpy_dtype_promotion("standard"):
-            updates, state = self.tx.update(grads, state, params)
+            try:
+                updates, state = self.tx.update(grads, state, params, **extra)
+            except TypeError as e:
+                if extra or "required keyword-only argument" not in str(e):
+                    raise
+                raise OptimiserError(
+                    f"{self!r} needs the loss as well as its gradient ({e}): it "
+                    "is an optax GradientTransformationExtraArgs, e.g. a line "
+                    "search such as optax.lbfgs(). Fix: train it with cl.fit or "
+                    "cl.learn.train_step, which pass value= and value_fn=, or "
+                    "pass update(..., value=loss, value_fn=params -> loss) "
+                    "yourself."
+                ) from None
             return optax.apply_updates(params, updates), state
 
+    @property
+    def wants_value(self) -> bool:
+        return isinstance(self.tx, optax.GradientTransformationExtraArgs)
+
     def __repr__(self) -> str:
-        return f"FromOptax({type(self.tx).__name__})"
+        return f"FromOptax({summary(describe(self.tx))})"
+
+
+def as_optimiser(optimiser: Any, where: str = "fit") -> Optimiser:
+    """``optimiser`` as an optimiser lens: a catlearn optimiser as it is, an
+    optax transformation wrapped by :func:`from_optax`; anything else fails
+    with :class:`OptimiserError`."""
+    if isinstance(optimiser, Optimiser):
+        return optimiser
+    if isinstance(optimiser, optax.GradientTransformation):
+        return FromOptax(optimiser)
+    raise _not_an_optimiser(optimiser, where)
+
+
+def _not_an_optimiser(obj: Any, where: str) -> OptimiserError:
+    name = getattr(obj, "__qualname__", None)
+    module = getattr(obj, "__module__", "") or ""
+    if callable(obj) and name and module.split(".")[0] == "optax":
+        return OptimiserError(
+            f"{where}: got optax.{name}, the function that builds an optax "
+            f"optimiser, not an optimiser. Fix: call it, e.g. optax.{name}(1e-3)."
+        )
+    if callable(getattr(obj, "init", None)) and callable(getattr(obj, "update", None)):
+        return OptimiserError(
+            f"{where}: {obj!r} has init and update but is neither a "
+            "cl.learn.Optimiser (whose update returns the new parameters) nor "
+            "an optax GradientTransformation (whose update returns updates), "
+            "so catlearn cannot tell which it returns. Fix: subclass "
+            "cl.learn.Optimiser, or pass a GradientTransformation (for "
+            "optax.MultiSteps: its .gradient_transformation())."
+        )
+    return OptimiserError(
+        f"{where}: {obj!r} is neither a catlearn optimiser nor an optax "
+        "GradientTransformation. Fix: e.g. cl.optim.adam(1e-2), cl.optim.rda() "
+        "or optax.adam(1e-2)."
+    )
 
 
 def sgd(lr: float) -> SGD:
@@ -182,7 +264,10 @@ def adam(lr: float, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Ad
 
 
 def from_optax(tx: optax.GradientTransformation) -> FromOptax:
-    """Wrap an optax transformation (``optax.adamw(1e-3)``, a chain, ...)."""
+    """Wrap an optax transformation (``optax.adamw(1e-3)``, a chain,
+    ``optax.lbfgs()``, ...). ``cl.fit(optimiser=tx)`` wraps one too."""
+    if not isinstance(tx, optax.GradientTransformation):
+        raise _not_an_optimiser(tx, "from_optax")
     return FromOptax(tx)
 
 
