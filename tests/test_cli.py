@@ -279,34 +279,88 @@ def _law_rows(out):
     return [ln for ln in out.splitlines() if row.search(ln)]
 
 
-@pytest.mark.parametrize("functor", ["smooth", "boolean"])
-def test_laws_hold_and_print_a_table(functor, capsys):
+# (smooth's full run is test_a_new_generator_must_be_drawn's second call)
+@pytest.mark.parametrize(("functor", "n_laws"), [("boolean", 15)])
+def test_laws_hold_and_print_a_table(functor, n_laws, capsys):
     assert main(["laws", "--semantics", functor, "--examples", "1"]) == 0
     out = capsys.readouterr().out
     rows = _law_rows(out)
-    assert len(rows) == 14 and all(row.endswith(" ok") for row in rows), out
+    assert len(rows) == n_laws and all(row.endswith(" ok") for row in rows), out
+    assert rows[0].startswith("every generator")
     assert any(row.startswith("RD.7") for row in rows)
-    assert "14 of 14 laws hold" in out
+    assert f"{n_laws} of {n_laws} laws hold" in out
 
 
-def test_a_broken_rule_fails_its_law(tmp_path, capsys, monkeypatch):
-    (tmp_path / "badrules.py").write_text(textwrap.dedent("""\
-        import catlearn as cl
+def test_the_default_examples_are_check_functors():
+    from catlearn._cli._app import _EXAMPLES
+    from catlearn.testing import EXAMPLES
 
-        # R[add](a, b, dy) should be (dy, dy).
-        BAD_ADD = cl.Rule(lambda box, a, b: ((a + b,), None),
-                          lambda box, r, dy: (dy, 2 * dy))
-        F = cl.Smooth().extend({"add": BAD_ADD})
-    """))
+    assert _EXAMPLES == EXAMPLES
+
+
+BADRULES = """\
+    import catlearn as cl
+
+    # R[add](a, b, dy) should be (dy, dy).
+    BAD_ADD = cl.Rule(lambda box, a, b: ((a + b,), None),
+                      lambda box, r, dy: (dy, 2 * dy))
+    F = cl.Smooth().extend({"add": BAD_ADD})
+"""
+
+
+def test_a_broken_rule_fails_at_its_generator(tmp_path, capsys, monkeypatch):
+    (tmp_path / "badrules.py").write_text(textwrap.dedent(BADRULES))
     monkeypatch.syspath_prepend(str(tmp_path))
-    argv = ["laws", "--functor", "badrules:F", "--law", "RD.1", "--law", "Id) = id"]
+    assert main(["laws", "--functor", "badrules:F", "--law", "RD.1"]) == 1
+    out = capsys.readouterr().out
+    rows = _law_rows(out)
+    assert len(rows) == 1 and rows[0].startswith("every generator"), out
+    assert "FAILED" in rows[0] and "generator 'add" in out
+    assert "max |lhs - rhs|" in out and "1 not run (--keep-going" in out
+
+
+def test_keep_going_runs_every_law(tmp_path, capsys, monkeypatch):
+    (tmp_path / "badrules.py").write_text(textwrap.dedent(BADRULES))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    argv = ["laws", "--functor", "badrules:F", "--law", "RD.1", "--law",
+            "Id) = id", "--keep-going"]
     assert main(argv) == 1
     out = capsys.readouterr().out
     rows = _law_rows(out)
-    assert len(rows) == 2
-    assert rows[0].startswith("functoriality F(Id) = id") and rows[0].endswith(" ok")
-    assert rows[1].startswith("RD.1") and "FAILED" in rows[1]
-    assert "max |lhs - rhs|" in out and "1 FAILED" in out
+    assert [r.split("  ")[0] for r in rows] == [
+        "every generator: alone and fed by parameters",
+        "functoriality F(Id) = id", "RD.1 R[f + g] = R[f] + R[g]"], out
+    assert rows[1].endswith(" ok") and "FAILED" in rows[2]
+    assert "2 FAILED" in out
+
+
+USER_RULES = """\
+    import catlearn as cl
+
+    SQUARE = cl.Rule(lambda box, x: ((x * x,), x),
+                     lambda box, x, dy: ({derivative},))
+    F = cl.Smooth().extend({{"square": SQUARE}})
+    BOXES = [cl.Box("square", cl.real(2), cl.real(2))]
+"""
+
+
+def test_a_new_generator_must_be_drawn(tmp_path, capsys, monkeypatch):
+    """A rule no generator uses is never checked: the command says so and
+    fails, until its box is passed with --generators; a wrong rule for it
+    is then caught with the default settings."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "goodsq.py").write_text(textwrap.dedent(
+        USER_RULES.format(derivative="2 * x * dy")))
+    assert main(["laws", "--functor", "goodsq:F", "--law", "RD.5"]) == 1
+    out = capsys.readouterr().out
+    assert "rules for ['square']" in out and "--generators" in out
+    argv = ["laws", "--functor", "goodsq:F", "--generators", "goodsq:BOXES",
+            "--law", "RD.5"]
+    assert main(argv) == 0, capsys.readouterr().out
+    (tmp_path / "badsq.py").write_text(textwrap.dedent(
+        USER_RULES.format(derivative="x * dy")))
+    assert main(["laws", "--functor", "badsq:F", "--generators", "badsq:BOXES"]) == 1
+    assert "generator 'square' alone" in capsys.readouterr().out
 
 
 def test_laws_need_hypothesis(capsys, monkeypatch):

@@ -1,5 +1,6 @@
-"""The contract suite: every semantics in ``conftest.REGISTRY`` obeys every law
-of ``catlearn.testing.laws`` on diagrams drawn from its signature.
+"""The contract suite: every semantics in ``catlearn.testing.REGISTRY`` obeys
+every law of the table ``catlearn.testing.LAWS`` on diagrams drawn from its
+signature, and every generator passes ``check_generator``.
 
 The second half checks the checkers: deliberately broken rules and a broken
 functor must make the laws fail.
@@ -13,12 +14,14 @@ import jax
 import jax.numpy as jnp
 import pytest
 from discopy import markov
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import catlearn as cl
-from catlearn.testing import LawError, laws, smooth_signature
+from catlearn.testing import LawError, check_generator, laws, smooth_signature
 from catlearn.testing import strategies as cst
+from catlearn.testing._check_functor import check_readout, representatives
+from catlearn.testing._table import setup
 
 # RD.6 and RD.7 differentiate the reverse pass three times over: fewer examples.
 few = settings(max_examples=max(3, settings.default.max_examples // 2))
@@ -26,196 +29,34 @@ few = settings(max_examples=max(3, settings.default.max_examples // 2))
 
 def _setup(semantics: Any, data: Any, diagram: Any) -> tuple[Any, ...]:
     """Compile ``diagram``, draw its parameters, inputs and output cotangents."""
-    F, sig = semantics.functor(), semantics.signature
-    prog = F(diagram)
-    params = data.draw(cst.parameters(prog, sig), label="params")
-    xs = data.draw(cst.inputs(sig, prog), label="xs")
-    dys = data.draw(cst.cotangents(sig, prog), label="dys")
-    return F, prog, params, xs, dys
+    return (semantics.functor, *setup(semantics, data, diagram))
 
 
-# -- functoriality ---------------------------------------------------------------------
-@given(data=st.data())
-def test_functoriality_composition(semantics, data):
-    f, g = data.draw(cst.composable_pairs(semantics.signature), label="f, g")
-    F, _, params, xs, _ = _setup(semantics, data, f >> g)
-    laws.composition(F, f, g, params, xs)
+def test_law(semantics, law):
+    """Every law of the table that applies to the semantics (conftest pairs
+    them by oracle), on random diagrams of its signature (RD.6 and RD.7
+    differentiate three times over: half the examples)."""
+    n = settings.default.max_examples
+
+    @settings(max_examples=max(3, n // 2) if law.few else n,
+              suppress_health_check=list(HealthCheck))
+    @given(data=st.data())
+    def prop(data):
+        law.check(semantics, data)
+
+    prop()
 
 
-@given(data=st.data())
-def test_functoriality_tensor(semantics, data):
-    f, g = data.draw(cst.parallel_pairs(semantics.signature), label="f, g")
-    F, _, params, xs, dys = _setup(semantics, data, f @ g)
-    laws.tensor(F, f, g, params, xs, dys)
-
-
-@given(data=st.data())
-def test_functoriality_identity(semantics, data):
-    sig = semantics.signature
-    ty = data.draw(cst.types(sig), label="ty")
-    xs = data.draw(cst.values(sig, ty.inside), label="xs")
-    laws.identity(semantics.functor(), ty, xs)
-
-
-@given(data=st.data())
-def test_functoriality_unit(semantics, data):
-    f = data.draw(cst.diagrams(semantics.signature), label="f")
-    F, _, params, xs, dys = _setup(semantics, data, f)
-    laws.unit(F, f, params, xs, dys)
-
-
-# -- reverse pass against the oracle ---------------------------------------------------
-@settings(suppress_health_check=[HealthCheck.filter_too_much])
-@given(data=st.data())
-def test_reverse_matches_the_oracle(semantics, data):
-    """``jax.vjp`` of the forward for Smooth; the brute-force Z2 derivative for
-    Boolean, on circuits with no repeated variable inside a product."""
-    d = data.draw(cst.diagrams(semantics.signature), label="d")
-    _, prog, params, xs, dys = _setup(semantics, data, d)
-    assume(semantics.exact(prog))
-    semantics.check_reverse(prog, params, xs, dys)
-
-
-@pytest.mark.oracle("jax")
-@settings(suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
-@given(data=st.data())
-def test_gradients_from_the_lens_composite_equal_jax_grad_of_the_compiled_forward(
-    semantics, data
-):
-    d = data.draw(cst.diagrams(semantics.signature), label="d")
-    _, prog, params, xs, dys = _setup(semantics, data, d)
-    assume(prog.param_types)  # a model with something to learn
-    dparams, _ = prog.reverse(params, xs, dys)
-
-    def loss(p):
-        ys = prog.apply(p, *xs)
-        ys = ys if isinstance(ys, tuple) else (ys,)
-        return sum(jnp.sum(y * dy) for y, dy in zip(ys, dys, strict=True))
-
-    laws.close(
-        "dparams of reverse = jax.grad of <forward, dys>",
-        {"d": d},
-        dparams,
-        jax.grad(loss)(params),
-    )
-
-
-@given(data=st.data())
-def test_lens_composition(semantics, data):
-    f, g = data.draw(cst.composable_pairs(semantics.signature), label="f, g")
-    F, _, params, xs, dzs = _setup(semantics, data, f >> g)
-    laws.lens_composition(F, f, g, params, xs, dzs)
-
-
-# -- reverse-derivative axioms ---------------------------------------------------------
-@given(data=st.data())
-def test_rd1_additivity(semantics, data):
-    sig = semantics.signature
-    f, g = data.draw(cst.hom_pairs(sig, same_cod=True), label="f, g")
-    F, _, params, xs, dys = _setup(semantics, data, laws.plus(f, g, sig.add))
-    laws.rd1_additivity(F, f, g, sig.add, params, xs, dys)
-
-
-@given(data=st.data())
-def test_rd2_linearity_in_the_cotangent(semantics, data):
-    f = data.draw(cst.diagrams(semantics.signature), label="f")
-    _, prog, params, xs, dys = _setup(semantics, data, f)
-    dys2 = data.draw(cst.cotangents(semantics.signature, prog), label="dys2")
-    laws.rd2_linearity(prog, params, xs, dys, dys2)
-
-
-@given(data=st.data())
-def test_rd3_structural_maps(semantics, data):
-    sig = semantics.signature
-    A = data.draw(cst.types(sig, max_wires=2), label="A")
-    B = data.draw(cst.types(sig, max_wires=2), label="B")
-    a, da, da2 = (data.draw(cst.values(sig, A.inside)) for _ in range(3))
-    b, db = (data.draw(cst.values(sig, B.inside)) for _ in range(2))
-    laws.rd3_structure(semantics.functor(), A, B, a, b, da, db, da2)
-
-
-@given(data=st.data())
-def test_rd4_pairing(semantics, data):
-    sig = semantics.signature
-    f, g = data.draw(cst.hom_pairs(sig, same_cod=False), label="f, g")
-    F, prog, params, xs, dys = _setup(semantics, data, laws.pairing(f, g))
-    laws.rd4_pairing(F, f, g, params, xs, dys[: len(f.cod)], dys[len(f.cod) :])
-
-
-@given(data=st.data())
-def test_rd5_chain_rule(semantics, data):
-    f, g = data.draw(cst.composable_pairs(semantics.signature), label="f, g")
-    F, _, params, xs, dzs = _setup(semantics, data, f >> g)
-    laws.rd5_chain_rule(F, f, g, params, xs, dzs)
-
-
-@few
-@given(data=st.data())
-def test_rd6_derivative_is_linear(semantics, data):
-    f = data.draw(cst.diagrams(semantics.signature, max_layers=3), label="f")
-    _, prog, params, xs, _ = _setup(semantics, data, f)
-    v = data.draw(cst.tangents(semantics.signature, prog), label="v")
-    laws.rd6_linear_derivative(prog, params, xs, v, derivatives=semantics.derivatives)
-
-
-@settings(few, suppress_health_check=[HealthCheck.filter_too_much,
-                                      HealthCheck.too_slow])
-@given(data=st.data())
-def test_rd7_second_derivative_is_symmetric(semantics, data):
-    f = data.draw(cst.diagrams(semantics.signature, max_layers=3), label="f")
-    _, prog, params, xs, _ = _setup(semantics, data, f)
-    assume(semantics.exact(prog))
-    u = data.draw(cst.tangents(semantics.signature, prog), label="u")
-    v = data.draw(cst.tangents(semantics.signature, prog), label="v")
-    laws.rd7_symmetry(prog, params, xs, u, v, derivatives=semantics.derivatives)
-
-
-# -- every generator on its own -----------------------------------------------------
-def _alone(semantics, g, seed):
-    """Generator ``g`` alone, compiled, at a point drawn from ``seed``."""
-    sig, key = semantics.signature, jax.random.key(seed)
-    prog = semantics.functor()(g.build(f"{g.label}.0" if g.ties > 1 else g.label))
-    wires = cst.param_wires(prog)
-    params = dict(zip(prog.param_types, cst.sample_values(
-        sig, wires, jax.random.fold_in(key, 0), None), strict=True))
-    xs = cst.sample_values(sig, prog.dom, jax.random.fold_in(key, 1))
-    batch = cst.BATCH if prog.dom else None  # no inputs: unbatched outputs
-    dys, dys2 = (cst.sample_values(sig, prog.cod, jax.random.fold_in(key, i), batch)
-                 for i in (2, 3))
-    return prog, params, xs, dys, dys2
-
-
-def test_every_generator_is_linear_in_the_cotangent(semantics):
-    """RD.2 for each generator of the signature, whatever the draws cover."""
-    for i, g in enumerate(semantics.signature.generators):
-        prog, params, xs, dys, dys2 = _alone(semantics, g, i)
-        laws.rd2_linearity(prog, params, xs, dys, dys2)
-
-
-def test_every_generator_matches_the_oracle(semantics):
-    """Each generator's reverse rule equals the oracle, and its derivative is
-    linear (RD.6) with symmetric second derivative (RD.7), where the oracle is
-    exact (over Z2: every generator but a LUT layer reading one wire twice)."""
-    sig, skipped = semantics.signature, []
-    for i, g in enumerate(sig.generators):
-        prog, params, xs, dys, _ = _alone(semantics, g, i)
-        key = jax.random.key(1000 + i)
-        u, v = (
-            (dict(zip(prog.param_types, cst.sample_values(
-                sig, cst.param_wires(prog), jax.random.fold_in(key, j),
-                None), strict=True)),
-             cst.sample_values(sig, prog.dom, jax.random.fold_in(key, 2 + j)))
-            for j in (0, 1)
-        )
-        laws.rd6_linear_derivative(prog, params, xs, v,
-                                   derivatives=semantics.derivatives)
-        if not semantics.exact(prog):
-            skipped.append(g.label)
-            continue
-        semantics.check_reverse(prog, params, xs, dys)
-        laws.rd7_symmetry(prog, params, xs, u, v, derivatives=semantics.derivatives)
-    # Only a LUT layer on one wire multiplies a variable by itself.
-    assert all(label.startswith("luts1x") for label in skipped), skipped
+def test_every_generator(semantics):
+    """Each kind of generator of the signature (one or two sizes of each, as
+    check_functor takes them; test_law draws every size) alone, fed by
+    parameters (no batch axis) and with one input so fed: its rule's shapes,
+    the reverse pass against the oracle, RD.2, RD.6, RD.7 and the reference
+    semantics; and the read-outs' forward passes."""
+    for i, g in enumerate(representatives(semantics.signature.generators)):
+        assert check_generator(semantics, g, seed=i) >= 1
+    for g in semantics.readouts:
+        check_readout(semantics, g)
 
 
 # -- compilation -----------------------------------------------------------------------
@@ -245,14 +86,17 @@ def _kind(box):
 
 
 def test_strategies_draw_every_kind_of_structure(semantics):
-    """Copies, discards, swaps, parameters and tied weights all occur, and every
-    drawn diagram compiles under the semantics."""
-    F, seen = semantics.functor(), set()
+    """Copies, discards, swaps, parameters, tied weights and generators fed
+    only by parameters (wires with no batch axis) all occur, and every drawn
+    diagram compiles under the semantics."""
+    F, seen = semantics.functor, set()
 
     @settings(max_examples=60)
     @given(cst.diagrams(semantics.signature))
     def collect(d):
-        F(d)
+        prog = F(d)
+        if any(not prog.slots[s].batched for st_ in prog.steps for s in st_.outs):
+            seen.add("param-only")  # a generator fed by parameters only
         boxes = list(cl.diagrams.boxes(d))
         seen.update(_kind(box) for box in boxes)
         names = [box.name for box in boxes if isinstance(box, cl.Param)]
@@ -260,7 +104,8 @@ def test_strategies_draw_every_kind_of_structure(semantics):
             seen.add("tied")
 
     collect()
-    assert {"param", "swap", "discard", "copy", "generator", "tied"} <= seen, seen
+    kinds = {"param", "swap", "discard", "copy", "generator", "tied", "param-only"}
+    assert kinds <= seen, seen
 
 
 # -- the checkers catch broken rules ---------------------------------------------------

@@ -396,7 +396,12 @@ def mutated_params(draw: Any, name: str) -> tuple[Any, set[type]]:
             if dt != "object"
             else np.full(p[key].shape, None, dtype=object)
         )
-        ok = dt in ("float16", "int8") and (kind == "smooth" or dt == "int8")
+        # ints are bits under Boolean, and reals on a real wire under Smooth;
+        # a relaxed truth table (a bits wire under Smooth) takes floats only
+        real = prog.param_types[key].kind == "real"
+        ok = (dt == "float16" and kind == "smooth") or (
+            dt == "int8" and (kind == "bits" or real)
+        )
         return p, set() if ok else {cl.ParamError}
     if how == "not-a-dict":
         return draw(st.sampled_from([list(p.values()), None, tuple(p)])), {
@@ -620,3 +625,99 @@ def test_fit_with_extra_params_names_them(extra):
     fails_well(e.value, *extra)
 
 
+
+
+
+# -- parameters of the wrong kind ----------------------------------------------------
+# Boolean params are bits, Smooth params of a logic network float logits: each
+# side must refuse the other's (and ints that are not the right thing), never
+# misread them. What each side accepts:
+#   "smooth" (Smooth, Kernel(relaxed=True), discretize): floats; on a real wire
+#     (an mlp's weights) ints too; never bool;
+#   "bits" (Boolean, Kernel, relax): bool, or ints holding only 0 and 1.
+N_KINDS = 30
+LOGIC_X = np.random.default_rng(1).random((5, 4)) < 0.5
+LOGIC_Y = np.array([0, 1, 1, 0, 1])
+LOGIC_PARAMS = {
+    "boolean": PROGRAMS["boolean"][1],
+    "smooth": cl.Smooth()(LOGIC_NET).init(jax.random.key(2)),
+}
+READS = {
+    "smooth": "smooth",
+    "relaxed-kernel": "smooth",
+    "smooth-mlp": "smooth",
+    "evaluate-smooth": "smooth",
+    "discretize": "smooth",
+    "boolean": "bits",
+    "kernel-xla": "bits",
+    "evaluate-boolean": "bits",
+    "relax": "bits",
+}
+
+KIND_PROGRAMS = {
+    "smooth": cl.Smooth()(LOGIC_NET),
+    **{n: PROGRAMS[n][0] for n in ("relaxed-kernel", "smooth-mlp", "boolean")},
+    "kernel-xla": PROGRAMS["kernel-xla"][0],
+}
+
+
+def kind_accepted(reads: str, wire: Any, p: np.ndarray) -> bool:
+    """Whether a side that reads ``reads`` params takes ``p`` for ``wire``."""
+    kind = p.dtype.kind
+    if reads == "smooth":
+        return kind == "f" or (wire.kind == "real" and kind in "iu")
+    return kind == "b" or (kind in "iu" and bool(np.isin(p, [0, 1]).all()))
+
+
+def cast(v: Any, dtype: str) -> np.ndarray:
+    """``v`` as ``dtype``; floats become ints by rounding (never out of range)."""
+    v = np.asarray(v)
+    if np.dtype(dtype).kind in "iu" and v.dtype.kind == "f":
+        v = np.abs(np.round(v)) if dtype.startswith("u") else np.round(v)
+    return v.astype(dtype)
+
+
+@fuzz(N_KINDS)
+@given(
+    target=st.sampled_from(sorted(READS)),
+    source=st.sampled_from(["boolean", "smooth"]),
+    dtype=st.sampled_from(["bool", "float32", "float64", "float16", "int32", "uint8"]),
+)
+def test_params_of_the_wrong_kind(target, source, dtype):
+    """Boolean params where Smooth wants reals, Smooth params where Boolean or
+    ``relax`` want bits, and ints, fed to programs, ``evaluate``, ``relax`` and
+    ``discretize``: the right answer or a ``ParamError`` naming the parameter
+    (and the dtype, when the kind is wrong); the caller's arrays untouched."""
+    mlp = target == "smooth-mlp"
+    diagram = SMOOTH_NET if mlp else LOGIC_NET
+    base = MLP_PARAMS if mlp else LOGIC_PARAMS[source]
+    p = {k: cast(v, dtype) for k, v in base.items()}
+    before = snapshot(p)
+    reads = READS[target]
+    wires = cl.Smooth()(diagram).param_types
+    refused = [k for k, v in p.items() if not kind_accepted(reads, wires[k], v)]
+    x = LOGIC_X if reads == "bits" else LOGIC_X.astype(np.float32)
+
+    def run(params: dict[str, Any]) -> Any:
+        if target in KIND_PROGRAMS:
+            xs = np.ones((2, 3), np.float32) if mlp else x
+            return KIND_PROGRAMS[target](params, xs)
+        if target.startswith("evaluate"):
+            semantics = cl.Boolean() if reads == "bits" else cl.Smooth()
+            return cl.evaluate(diagram, params, (x, LOGIC_Y), semantics=semantics)
+        return (cl.relax if target == "relax" else cl.discretize)(diagram, params)
+
+    try:
+        got = run(p)
+    except cl.CatlearnError as e:
+        assert isinstance(e, cl.ParamError), (type(e), str(e))
+        assert refused, f"refused well-typed params: {e}"
+        fails_well(e, repr(refused[0]))
+        if not (reads == "bits" and np.dtype(dtype).kind in "iu"):  # else: a 2
+            assert dtype in str(e), str(e)
+    else:
+        assert not refused, f"{target} accepted {dtype} params ({source}): {got}"
+        event(f"ok: {target} {dtype}")
+        want = np.float32 if reads == "smooth" else bool
+        assert same(got, run({k: v.astype(want) for k, v in p.items()}))
+    assert same(p, before), "the call modified the params"

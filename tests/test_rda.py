@@ -262,10 +262,20 @@ def test_rda_with_a_non_hamming_loss_is_a_semantics_error():
             NET,
             (XB, YB),
             semantics=B,
+            loss=cl.losses.softmax_cross_entropy,
             optimiser=cl.optim.rda(),
             epochs=1,
             progress=False,
         )
+
+
+def test_rda_without_a_loss_trains_by_hamming():
+    """RDA's loss is Hamming; fit picks it when none is given."""
+    kw = dict(semantics=B, optimiser=cl.optim.rda(), epochs=1, progress=False)
+    implicit = cl.fit(NET, (XB, YB), **kw)
+    explicit = cl.fit(NET, (XB, YB), loss=cl.losses.hamming, **kw)
+    for name in implicit.params:
+        assert np.array_equal(implicit.params[name], explicit.params[name])
 
 
 @pytest.mark.parametrize("opt", [cl.optim.adam(1e-2), cl.optim.sgd(0.1)])

@@ -17,6 +17,10 @@ from . import _specs as specs
 from ._commands import CommandError, draw, evaluate_file, export_file, train
 from ._specs import UsageError
 
+# catlearn.testing.EXAMPLES (that package needs hypothesis, which the other
+# commands do not; tests/test_cli.py checks the two agree)
+_EXAMPLES = 3
+
 DESCRIPTION = """\
 catlearn: models are string diagrams of parametrised lenses; functors
 (smooth, boolean, kernel, relaxed-kernel) give them meaning."""
@@ -192,25 +196,36 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     subs["export"] = x
 
     law = _add(sub, "laws", "check a functor's laws on random diagrams",
-               "Run the law checkers of catlearn.testing (functoriality, the "
-               "reverse pass against\nits oracle, lens composition, the "
-               "reverse-derivative axioms RD.1-RD.7 and\nagreement with the "
-               "reference semantics) on random diagrams; exit status 1\nif any "
-               "law fails. Needs hypothesis: pip install \"catlearn[testing]\".",
+               "Run catlearn.testing.check_functor: first every generator of the "
+               "signature (the\nuser's own first) alone and fed by parameters, "
+               "against the oracle, RD.2,\nRD.6, RD.7 and the reference "
+               "semantics; then every law (functoriality, the\nreverse pass "
+               "against its oracle, lens composition, RD.1-RD.7, agreement "
+               "with\nthe reference semantics) on random diagrams. Stops at the "
+               "first failure\n(--keep-going runs the rest); exit status 1 if "
+               "any law fails. A rule in the\nfunctor's table that no generator "
+               "uses fails too: pass its box with\n--generators. Needs "
+               "hypothesis: pip install \"catlearn[testing]\".",
                "examples:\n  catlearn laws --semantics boolean\n"
-               "  catlearn laws --semantics smooth --functor mylib.rules:F "
-               "--examples 20")
-    law.add_argument("--semantics", metavar="NAME", default="smooth",
+               "  catlearn laws --functor mylib.rules:F --generators "
+               "mylib.rules:BOXES")
+    law.add_argument("--semantics", metavar="NAME", default=None,
                      help=f"one of {specs.choices(specs.SEMANTICS)} (default "
-                     "smooth): the functor, signature and oracle")
+                     "smooth, or the kind of --functor): the functor, signature "
+                     "and oracle")
     law.add_argument("--functor", metavar="MODULE:NAME",
-                     help="check this functor (e.g. cl.Smooth().extend(rules)) "
-                     "with the semantics' signature and oracle")
-    law.add_argument("--examples", type=int, default=3, metavar="N",
-                     help="random examples per law (default 3; RD.6 and RD.7 "
-                     "take half)")
+                     help="check this functor (e.g. cl.Smooth().extend(rules)); "
+                     "its kind gives the signature and oracle")
+    law.add_argument("--generators", action="append", metavar="MODULE:NAME",
+                     help="a box, diagram or list of them for the functor's own "
+                     "rules (repeatable)")
+    law.add_argument("--examples", type=int, default=_EXAMPLES, metavar="N",
+                     help=f"random diagrams per law (default {_EXAMPLES}; RD.6 "
+                     "and RD.7 take half)")
     law.add_argument("--law", action="append", metavar="TEXT",
                      help="only the laws whose name contains TEXT (repeatable)")
+    law.add_argument("--keep-going", action="store_true",
+                     help="run every law after a failure")
     law.add_argument("--shrink", action="store_true",
                      help="shrink a failure to a minimal counterexample (slower)")
     law.add_argument("--seed", type=int, default=0, metavar="N", help="default 0")

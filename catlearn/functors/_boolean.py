@@ -178,6 +178,18 @@ class Boolean(Functor):
             return _not_bool(self, what, wire, dtype)
         return None
 
+    def check_param_dtype(self, dtype: Any, wire: Wire, what: str) -> str | None:
+        """Float parameters are Smooth's (relaxed logits), not bits: say how to
+        turn them into Boolean ones instead of suggesting a threshold."""
+        if wire.kind == "bits" and getattr(dtype, "kind", "") == "f":
+            return (
+                f"{what} is typed {wire!r}: {self!r} takes bits (bool), but the "
+                f"array has dtype {dtype}, as Smooth parameters (relaxed logits) "
+                "do. Fix: cl.discretize(diagram, params) turns Smooth params "
+                "into Boolean ones (thresholding the relaxed tables)"
+            )
+        return self.check_dtype(dtype, wire, what)
+
     def check_values(self, x: Any, wire: Wire, what: str) -> str | None:
         """Integer arrays must hold bits: 0 and 1 only (bool arrays always do).
         Nothing is thresholded: a 2 or a -1 is a mistake, not a 1."""
@@ -243,6 +255,23 @@ class Boolean(Functor):
         if init in ("zeros", "ones"):
             return jnp.full((n,), init == "ones")
         return jax.random.bernoulli(key, 0.5, (n,))
+
+    # -- the layout: examples packed along the last axis ---------------------------
+    def value_shape(
+        self, wire: Wire, batched: bool, batch: int | None
+    ) -> tuple[int | None, ...]:
+        """Bits: ``(n, words)`` batched, a mask ``(n, 1)`` unbatched; the real
+        counts of ``group_sum``: ``(k, 32 * words)`` (any width unbatched)."""
+        (n,) = wire.shape
+        words = B.n_words(batch or 0)
+        if wire.kind == "real":
+            return (n, B.WORD * words) if batched else (n, None)
+        return (n, words) if batched else (n, 1)
+
+    def per_example_shape(
+        self, like: tuple[int, ...], batch: int
+    ) -> tuple[int | None, ...]:
+        return (like[0], B.n_words(batch))
 
     # -- Z2: cotangents add by XOR; copying to every example sums by parity ------
     def add(self, a: Any, b: Any) -> Any:

@@ -20,6 +20,47 @@ from ._program import Program, Slot, Step
 from ._rule import Rule
 
 
+def check_rules(rules: Any, where: str) -> dict[str, Rule]:
+    """``rules`` as a dict ``{generator name: Rule}``, or a ``SemanticsError``
+    naming the bad entry (``None``: no rules)."""
+    fix = "Fix: F.extend({'name': cl.Rule(forward, reverse)})"
+    if rules is None:
+        return {}
+    if not isinstance(rules, Mapping):
+        raise SemanticsError(
+            f"{where}: rules must be a dict {{generator name: cl.Rule}}, got a "
+            f"{type(rules).__name__} ({_short(rules)}). {fix}."
+        )
+    for key, value in rules.items():
+        if not isinstance(key, str):
+            raise SemanticsError(
+                f"{where}: the rule key {key!r} is a {type(key).__name__}, but "
+                "rules are keyed by the generator's name, a str (the box's "
+                f"name). {fix}, with the box's name as the key."
+            )
+        if not isinstance(value, Rule):
+            raise SemanticsError(
+                f"{where}: the rule for {key!r} is a {type(value).__name__} "
+                f"({_short(value)}), not a cl.Rule. A rule pairs the forward map "
+                "with its reverse derivative. Fix: F.extend({"
+                f"{key!r}: cl.Rule(forward, reverse)}}) with forward(box, *xs) -> "
+                "(ys, residuals) and reverse(box, residuals, *dys) -> dxs."
+            )
+        for part in ("forward", "reverse"):
+            if not callable(getattr(value, part)):
+                raise SemanticsError(
+                    f"{where}: the rule for {key!r} has a {part} that is a "
+                    f"{type(getattr(value, part)).__name__}, not a function. Fix: "
+                    f"cl.Rule(forward, reverse) with two functions."
+                )
+    return dict(rules)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 class Functor:
     """Base class of catlearn's semantics. Subclasses set ``RULES`` (the table of
     generators) and the wire-level hooks; users extend a functor with
@@ -33,10 +74,13 @@ class Functor:
     DTYPE_KINDS: str = "biuf"
 
     def __init__(self, rules: Mapping[str, Rule] | None = None):
-        self.rules: dict[str, Rule] = {**self.RULES, **(rules or {})}
+        where = f"{type(self).__name__}(rules=...)"
+        self.rules: dict[str, Rule] = {**self.RULES, **check_rules(rules, where)}
 
     def extend(self, rules: Mapping[str, Rule]) -> Functor:
-        """A new functor of the same kind with extra (or replaced) rules."""
+        """A new functor of the same kind with extra (or replaced) rules: a
+        dict ``{generator name: cl.Rule(forward, reverse)}``, checked here."""
+        rules = check_rules(rules, f"{self!r}.extend")
         extra = {k: v for k, v in self.rules.items() if self.RULES.get(k) is not v}
         return type(self)({**extra, **rules})
 
@@ -73,6 +117,13 @@ class Functor:
             )
         return None
 
+    def check_param_dtype(self, dtype: Any, wire: Wire, what: str) -> str | None:
+        """Why a parameter array of ``dtype`` cannot feed ``wire`` (``None``: it
+        can). Inputs and parameters may differ: ``Smooth`` reads a bool input
+        as a relaxed bit, but a bool parameter is a Boolean truth table it
+        would misread. By default the same rule as ``check_dtype``."""
+        return self.check_dtype(dtype, wire, what)
+
     def check_values(self, x: Any, wire: Wire, what: str) -> str | None:
         """Why the values of the concrete array ``x`` cannot feed ``wire``
         (``None``: they can). Never called on traced values."""
@@ -107,6 +158,27 @@ class Functor:
         """Per-example parameter cotangents -> how many examples vote for each
         entry (``Program.votes``). Only semantics that learn by voting define it."""
         raise NotImplementedError(f"{self!r} does not count votes")
+
+    # -- how values are laid out inside a program (checked once per trace) --------
+    def value_shape(
+        self, wire: Wire, batched: bool, batch: int | None
+    ) -> tuple[int | None, ...]:
+        """The shape of a value of ``wire`` inside this functor's programs:
+        ``(batch, *wire.shape)`` when it carries the batch axis, else the
+        wire's shape (``None`` entries: any size)."""
+        return (batch, *wire.shape) if batched else tuple(wire.shape)
+
+    def per_example_shape(
+        self, like: tuple[int, ...], batch: int
+    ) -> tuple[int | None, ...]:
+        """The shape of one cotangent per example for an unbatched value of
+        shape ``like`` (a rule may return that; the program sums it)."""
+        return (batch, *like)
+
+    def cotangent_shape(self, d: Any) -> tuple[int | None, ...] | None:
+        """The shape of a cotangent a rule returned (``None``: not an array)."""
+        shape = getattr(d, "shape", None)
+        return None if shape is None else tuple(shape)
 
     def init_param(self, box: Param, key: jax.Array) -> jax.Array:
         raise NotImplementedError

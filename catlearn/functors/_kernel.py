@@ -51,7 +51,7 @@ from .._errors import BackendError
 from ..backends import bits as B
 from ..logic import wiring
 from ._boolean import Boolean, _lut_layer_forward, _no_z2_reverse
-from ._functor import Functor, compile_diagram
+from ._functor import Functor, check_rules, compile_diagram
 from ._program import Program, Step
 from ._rule import Rule
 from ._smooth import Smooth
@@ -263,9 +263,15 @@ class Kernel(Boolean):
         from ..diagrams import from_discopy
 
         program = compile_diagram(self, from_discopy(diagram))
-        return fuse(program, lambda box: _boolean_rule(self, box))
+        return fuse(program, self.fused_rule)
+
+    def fused_rule(self, box: FusedLayers) -> Rule:
+        """The rule of one fused chain of lut layers (the fusion pass calls it
+        for each chain it finds)."""
+        return _boolean_rule(self, box)
 
     def extend(self, rules: Any) -> Functor:
+        rules = check_rules(rules, f"{self!r}.extend")
         extra = {k: v for k, v in self.rules.items() if self.RULES.get(k) is not v}
         return type(self)(
             {**extra, **rules}, backend=self.backend, block_words=self.block_words
@@ -279,6 +285,11 @@ class Kernel(Boolean):
 
     def count_votes(self, d: Any) -> Any:
         return d.n if isinstance(d, Counts) else super().count_votes(d)
+
+    def cotangent_shape(self, d: Any) -> tuple[int | None, ...] | None:
+        if isinstance(d, Counts):  # votes per table bit, over the whole batch
+            return (*d.n.shape, None)
+        return super().cotangent_shape(d)
 
     def __repr__(self) -> str:
         return _repr(self, Boolean)
@@ -371,7 +382,11 @@ class RelaxedKernel(Smooth):
         from ..diagrams import from_discopy
 
         program = compile_diagram(self, from_discopy(diagram))
-        return fuse(program, lambda box: _relaxed_rule(self, box))
+        return fuse(program, self.fused_rule)
+
+    def fused_rule(self, box: FusedLayers) -> Rule:
+        """The rule of one fused chain of relaxed lut layers."""
+        return _relaxed_rule(self, box)
 
     def is_stochastic(self, box: Any) -> bool:
         if isinstance(box, FusedLayers):
@@ -379,6 +394,7 @@ class RelaxedKernel(Smooth):
         return super().is_stochastic(box)
 
     def extend(self, rules: Any) -> Functor:
+        rules = check_rules(rules, f"{self!r}.extend")
         extra = {k: v for k, v in self.rules.items() if self.RULES.get(k) is not v}
         return type(self)({**extra, **rules}, backend=self.backend, block=self.block)
 
@@ -410,6 +426,15 @@ def _check_backend(
         raise BackendError(
             f"Kernel: backend {backend!r} is not one of {BACKENDS}. Fix: leave it "
             "out for the device's default, or pick one of those."
+        )
+    if backend == "triton" and jax.default_backend() != "gpu":
+        device = jax.devices()[0]
+        raise BackendError(
+            f"Kernel: backend='triton' compiles its Pallas kernel with Triton, "
+            f"which needs a GPU, but JAX runs on {jax.default_backend()} here "
+            f"(device {device.device_kind!r}). Fix: leave backend out (the "
+            "device's default), or backend='cpu' (the fused C++ kernel), "
+            "'interpret' (the same Pallas kernel, interpreted) or 'xla'."
         )
     if block is not None and (
         isinstance(block, bool) or not isinstance(block, int) or block < 1

@@ -23,6 +23,7 @@ import numpy as np
 from .._errors import ParamError, SemanticsError, ShapeError
 from ..diagrams import Diagram, Param, Wire
 from ._rule import Rule
+from ._rule_checks import check_cotangents, check_outputs, check_pair
 
 if TYPE_CHECKING:
     from ._functor import Functor
@@ -148,11 +149,11 @@ class Program:
         residuals = []
         for i, step in enumerate(self.steps):
             ins = (env[s] for s in step.ins)
+            kw = {}  # a keyed rule gets its own key (None: deterministic)
             if step.rule.keyed:
-                k = None if key is None else jax.random.fold_in(key, i)
-                ys, res = step.rule.forward(step.box, *ins, key=k)
-            else:
-                ys, res = step.rule.forward(step.box, *ins)
+                kw["key"] = None if key is None else jax.random.fold_in(key, i)
+            ys, res = check_pair(step.rule.forward(step.box, *ins, **kw), step, F)
+            ys = check_outputs(F, step, ys, self.slots, batch)
             for s, y in zip(step.outs, ys, strict=True):
                 env[s] = y
             residuals.append(res)
@@ -238,6 +239,7 @@ class Program:
                 F.zeros_like(env[s]) if ct[s] is None else ct[s] for s in step.outs
             ]
             d_ins = step.rule.reverse(step.box, res, *d_outs)
+            d_ins = check_cotangents(F, step, d_ins, env, slots, batch)
             batched = any(slots[s].batched for s in step.ins)
             for s, d in zip(step.ins, d_ins, strict=True):
                 accumulate(s, d, batched)
@@ -313,7 +315,7 @@ class Program:
                     f"prog.init(key) or reshape the array."
                 )
             what = f"parameter {name!r} of {self!r}"
-            problem = F.check_dtype(value.dtype, wire, what)
+            problem = F.check_param_dtype(value.dtype, wire, what)
             if problem is None and not isinstance(value, jax.core.Tracer):
                 problem = F.check_values(value, wire, what)
             if problem is not None:

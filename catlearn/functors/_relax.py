@@ -10,11 +10,17 @@ per gate) discretizes to the truth table of its most likely gate, and relaxes
 to logits ``+100`` for its gate and ``-100`` for the other 15 (a softmax
 exactly one-hot in float32).
 ``discretize(d, relax(d, p)) == p`` for every Boolean parameter dict ``p``.
+
+Each side checks that it got the other side's parameters: ``relax`` takes bool
+arrays (or ints holding only 0 and 1), ``discretize`` float ones; anything else
+is a ``ParamError`` naming the parameter (a float table passed to ``relax``
+would otherwise read as all ones).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import jax.numpy as jnp
@@ -31,6 +37,12 @@ HARD = {"sin": math.pi / 2, "sigmoid": 30.0, "softmax": 100.0, "gumbel": 100.0}
 def _bits_params(
     diagram: Any, params: dict[str, Any], what: str, smooth: bool
 ) -> Any:
+    if not isinstance(params, Mapping):
+        raise ParamError(
+            f"{what} takes a dict of parameters {{name: array}}, got "
+            f"{type(params).__name__}. Fix: pass the params dict itself, e.g. "
+            "result.params or prog.init(key)."
+        )
     for name, box in param_boxes(diagram).items():
         wire = box.cod.inside[0]
         if wire.kind != "bits":
@@ -45,6 +57,9 @@ def _bits_params(
                 f"dict, which has {sorted(params)}."
             )
         value = np.asarray(params[name])
+        problem = _kind_problem(what, name, wire, value, smooth)
+        if problem is not None:
+            raise ParamError(problem)
         shape = Smooth().param_shape(box) if smooth else wire.shape
         if value.shape != shape:
             raise ParamError(
@@ -53,6 +68,55 @@ def _bits_params(
                 "parameters). Fix: pass the params of the matching semantics."
             )
         yield name, box, value
+
+
+def _kind_problem(
+    what: str, name: str, wire: Any, value: np.ndarray, smooth: bool
+) -> str | None:
+    """Why ``value`` is not a parameter of the side ``what`` reads (``None``:
+    it is): Smooth tables hold float logits, Boolean ones bits."""
+    kind, head = value.dtype.kind, f"{what}: parameter {name!r} ({wire!r})"
+    if smooth:
+        if kind == "f":
+            return None
+        if kind in ("b", "i", "u"):
+            return (
+                f"{head} has dtype {value.dtype}, bits as Boolean parameters "
+                "hold, but discretize takes Smooth parameters: float logits "
+                "(float32). Fix: Boolean params need no discretizing; use them "
+                "under cl.Boolean() as they are, or cl.relax(diagram, params) to "
+                "turn them into Smooth ones."
+            )
+        return (
+            f"{head} has dtype {value.dtype}, but discretize takes Smooth "
+            "parameters: float logits (float32). Fix: pass the params Smooth "
+            "trained, e.g. cl.fit(...).params."
+        )
+    if kind == "b":
+        return None
+    if kind in ("i", "u"):
+        bad = (value != 0) & (value != 1)
+        if not bad.any():
+            return None
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        return (
+            f"{head} holds {value[where].item()!r} at index {where}, but Boolean "
+            "parameters are bits (0 and 1 only). Fix: pass bool params, e.g. "
+            "from cl.Boolean()(diagram).init(key) or cl.discretize(diagram, "
+            "smooth_params)."
+        )
+    if kind == "f":
+        return (
+            f"{head} has dtype {value.dtype}, but relax takes Boolean parameters: "
+            "bool arrays (or ints 0/1); read as bits, every nonzero float would "
+            "be a 1. Fix: float params are Smooth ones already and need no "
+            "relaxing; cl.discretize(diagram, params) turns them into Boolean ones."
+        )
+    return (
+        f"{head} has dtype {value.dtype}, but relax takes Boolean parameters: "
+        "bool arrays (or ints 0/1). Fix: pass the params cl.Boolean() uses, "
+        "e.g. cl.discretize(diagram, smooth_params)."
+    )
 
 
 def discretize(diagram: Any, smooth_params: dict[str, Any]) -> dict[str, Any]:

@@ -73,6 +73,28 @@ class Smooth(Functor):
 
     RULES = SMOOTH_RULES
 
+    def check_param_dtype(self, dtype: Any, wire: Wire, what: str) -> str | None:
+        """Parameters are real numbers: a bool array (or, for a relaxed truth
+        table on a ``bits`` wire, an int array) holds Boolean parameters,
+        which read as reals would be silently wrong (a bit 1 is not the logit
+        whose relaxation is 1). Inputs differ: a bool input is a relaxed bit."""
+        kind = getattr(dtype, "kind", "")
+        if wire.kind == "bits" and kind in ("b", "i", "u"):
+            return (
+                f"{what} is a relaxed truth table on {wire!r}: {self!r} expects "
+                f"float logits (float32), but the array has dtype {dtype}, as "
+                "Boolean parameters do (bits, which it would misread as logits). "
+                "Fix: cl.relax(diagram, params) turns Boolean params into Smooth "
+                "ones (exactly the same circuit), or run them under cl.Boolean()"
+            )
+        if kind == "b":
+            return (
+                f"{what} is typed {wire!r}: {self!r} expects real numbers "
+                f"(float32), but the array has dtype {dtype}. Fix: "
+                "p.astype(np.float32) if you mean 0.0 and 1.0"
+            )
+        return super().check_dtype(dtype, wire, what)
+
     def encode_input(self, x: Any, wire: Wire) -> Any:
         # bools, ints and half-precision floats become float32 (the parameters'
         # dtype: strict promotion would reject mixing them)

@@ -93,19 +93,29 @@ def _lut(s: Array, a: Array, b: Array) -> Array:
 
 
 def _lut_reverse(
-    s: Array, a: Array, b: Array, dz: Array, batched_tables: bool
+    s: Array, a: Array, b: Array, dz: Array
 ) -> tuple[Array, Array, Array]:
-    """Cotangents of the tables (per example if they are batched, else summed
-    over the batch, as one reduction) and of the inputs."""
+    """Cotangents of the tables and of the inputs. Each is summed down to the
+    shape of its primal (:func:`sum_to`): tables shared by a batch get the sum
+    over it, per-example tables their own, and inputs fed only by parameters
+    (no batch axis) stay unbatched."""
     m = _minterms(a, b)
-    if batched_tables:
-        dt = jnp.stack([dz * mi for mi in m], axis=-1)
-    else:
-        dt = jnp.stack([jnp.sum(dz * mi, axis=0) for mi in m], axis=-1)
+    dt = jnp.stack([sum_to(dz * mi, s.shape[:-1]) for mi in m], axis=-1)
     s0, s1, s2, s3 = (s[..., i] for i in range(4))
     da = dz * ((s2 - s0) * (1 - b) + (s3 - s1) * b)
     db = dz * ((s1 - s0) * (1 - a) + (s3 - s2) * a)
-    return dt, da, db
+    return dt, sum_to(da, a.shape), sum_to(db, b.shape)
+
+
+def sum_to(d: Array, shape: tuple[int, ...]) -> Array:
+    """``d`` summed over the axes that broadcasting added to an array of
+    ``shape``: the reverse derivative of that broadcast (leading axes, then
+    axes of size 1)."""
+    lead = d.ndim - len(shape)
+    if lead > 0:
+        d = jnp.sum(d, axis=tuple(range(lead)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and d.shape[i] != 1)
+    return jnp.sum(d, axis=axes, keepdims=True) if axes else d
 
 
 def _lut_layer_forward(
@@ -115,27 +125,27 @@ def _lut_layer_forward(
     ia, ib = wiring(sp["n_in"], sp["n_out"], sp["seed"])
     s, aux = tables(w, sp["n_out"], sp["relax"], key)
     a, b = x[..., ia], x[..., ib]
-    return (_lut(s, a, b),), (s, aux, a, b, w.ndim > 1)
+    return (_lut(s, a, b),), (s, aux, a, b)
 
 
 def _lut_layer_reverse(box: Any, res: Any, dz: Array) -> tuple[Array, Array]:
     sp = box.spec
-    s, aux, a, b, batched = res
-    dt, da, db = _lut_reverse(s, a, b, dz, batched)
+    s, aux, a, b = res
+    dt, da, db = _lut_reverse(s, a, b, dz)
     ia, ib = wiring(sp["n_in"], sp["n_out"], sp["seed"])
-    dx = jnp.zeros((*dz.shape[:-1], sp["n_in"]), dz.dtype)
+    dx = jnp.zeros((*da.shape[:-1], sp["n_in"]), da.dtype)
     dx = dx.at[..., ia].add(da).at[..., ib].add(db)
     return pullback(sp["relax"], aux, dt), dx
 
 
 def _lut_gate_forward(box: Any, w: Array, a: Array, b: Array, key: Any = None) -> Any:
     s, aux = tables(w, 1, box.spec["relax"], key)
-    return (_lut(s, a, b),), (s, aux, a, b, w.ndim > 1)
+    return (_lut(s, a, b),), (s, aux, a, b)
 
 
 def _lut_gate_reverse(box: Any, res: Any, dz: Array) -> tuple[Array, Array, Array]:
-    s, aux, a, b, batched = res
-    dt, da, db = _lut_reverse(s, a, b, dz, batched)
+    s, aux, a, b = res
+    dt, da, db = _lut_reverse(s, a, b, dz)
     return pullback(box.spec["relax"], aux, dt), da, db
 
 

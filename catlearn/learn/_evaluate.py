@@ -6,12 +6,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import jax.numpy as jnp
 import numpy as np
 
 from .._errors import NonFiniteError, SemanticsError, ShapeError
 from ..functors import Boolean, Functor, Program, Smooth, discretize
-from .losses import Loss, mse, softmax_cross_entropy
+from .losses import (
+    HAMMING_IS_FOR,
+    UNDER_SMOOTH,
+    Loss,
+    hamming,
+    mse,
+    softmax_cross_entropy,
+)
 
 
 def evaluate(
@@ -24,8 +30,21 @@ def evaluate(
 ) -> dict[str, float]:
     """Loss and accuracy of ``diagram`` with ``params`` on ``data = (X, Y)``.
 
-    Without ``loss``: integer class ids are scored with softmax cross-entropy,
-    float targets with mean squared error. Under ``Smooth``, a diagram whose
+    Without ``loss``, the targets and the diagram's output choose it
+    (:func:`default_loss`), as a user of optax would:
+
+    - class ids (a 1-D int array) -> softmax cross-entropy, with accuracy;
+    - one-hot rows for an output ``real(k)``, ``k >= 2`` (``Y`` of shape
+      ``(n, k)``, every entry 0 or 1 and each row summing to 1; float, int or
+      bool) -> softmax cross-entropy against those labels, with accuracy;
+    - bits predicted under ``Boolean`` (an output of ``bits``) ->
+      ``cl.losses.hamming``, accuracy = every bit right;
+    - anything else (e.g. float regression targets) -> mean squared error,
+      no accuracy.
+
+    ``cl.losses.hamming`` scores bits only: under ``Smooth`` it is a
+    ``SemanticsError`` (use softmax cross-entropy or mse). Under ``Smooth``, a
+    diagram whose
     parameters are all bits (a logic network) also reports
     ``discrete_accuracy``, the accuracy of ``discretize(diagram, params)``
     under ``Boolean``, and ``discretization_gap = accuracy -
@@ -39,9 +58,8 @@ def evaluate(
         )
     program = semantics(diagram)
     checked = check_data(program, data, "evaluation data")
-    if loss is None:
-        integer = jnp.issubdtype(checked[1].dtype, jnp.integer)
-        loss = softmax_cross_entropy if integer else mse
+    loss = default_loss(program, checked[1]) if loss is None else loss
+    check_loss(program, loss, "evaluate")
     scores = evaluate_program(program, params, checked, loss, batch_size)
     kinds = {w.kind for w in program.param_types.values()}
     if isinstance(semantics, Smooth) and kinds == {"bits"} and "accuracy" in scores:
@@ -50,6 +68,41 @@ def evaluate(
             circuit_scores(circuit, diagram, params, checked, loss, scores["accuracy"])
         )
     return scores
+
+
+def default_loss(program: Program, y: Any) -> Loss:
+    """The loss for targets ``y`` of ``program``'s output when none is given
+    (the rules in :func:`evaluate`'s docstring)."""
+    y = np.asarray(y)
+    cod = program.cod
+    if isinstance(program.functor, Boolean) and all(w.kind == "bits" for w in cod):
+        return hamming
+    if y.ndim == 1 and y.dtype.kind in "iu":
+        return softmax_cross_entropy
+    if len(cod) == 1 and _one_hot_rows(y, cod[0]):
+        return softmax_cross_entropy
+    return mse
+
+
+def _one_hot_rows(y: np.ndarray, wire: Any) -> bool:
+    """Whether ``y`` holds one one-hot row per example for ``wire = real(k)``."""
+    if wire.kind != "real" or len(wire.shape) != 1 or wire.shape[0] < 2:
+        return False
+    if y.ndim != 2 or y.shape[1:] != wire.shape or y.dtype.kind not in "biuf":
+        return False
+    binary = (y == 0) | (y == 1)
+    return bool(binary.all() and (np.sum(y, axis=1, dtype=np.int64) == 1).all())
+
+
+def check_loss(program: Program, loss: Any, what: str) -> None:
+    """A ``SemanticsError`` if ``loss`` cannot score ``program``'s predictions
+    (checked before any work): ``hamming`` needs the bits of ``Boolean``."""
+    if loss is hamming and not isinstance(program.functor, Boolean):
+        raise SemanticsError(
+            f"{what}: {HAMMING_IS_FOR}, but {program.functor!r} predicts real "
+            f"numbers. Fix: under {program.functor!r} use {UNDER_SMOOTH}; or "
+            "semantics=cl.Boolean() (with optimiser=cl.optim.rda() to train)."
+        )
 
 
 def evaluate_program(

@@ -31,13 +31,13 @@ from ..functors import Boolean, Functor, Program, Smooth
 from ._checkpoint import State, fingerprint
 from ._checkpoint import read as read_checkpoint
 from ._curves import plot_history
-from ._evaluate import check_data, inputs
+from ._evaluate import check_data, check_loss, default_loss, inputs
 from ._guard import MODES
 from ._loop import Run, epoch_scores
 from ._parallel import DataParallel
 from ._rda import bit_targets, is_z2, rda_step, split_readout
-from .losses import Loss, hamming, softmax_cross_entropy
-from .optim import Optimiser, adam
+from .losses import Loss, hamming
+from .optim import Optimiser, adam, as_optimiser
 
 Step = Callable[..., tuple[Any, Any, Any]]
 
@@ -46,16 +46,32 @@ def train_step(program: Program, loss: Loss, optimiser: Optimiser) -> Step:
     """The pure training step ``(params, opt_state, x, y, key=None) ->
     (params, opt_state, loss)``: the lens composite model ; loss ; seed, closed
     by the optimiser. ``x`` is one array, or a tuple with one array per input
-    wire; ``key`` feeds stochastic generators (Gumbel-noised gates)."""
+    wire; ``key`` feeds stochastic generators (Gumbel-noised gates). An
+    optimiser that ``wants_value`` (an optax line search, e.g. ``optax.lbfgs()``)
+    also gets the loss ``value`` and ``value_fn``: the loss on this batch (and
+    key) as a function of the parameters."""
+    optimiser = as_optimiser(optimiser, "train_step")
+    wants_value = getattr(optimiser, "wants_value", False)
 
     def step(
         params: Any, opt_state: Any, x: Any, y: Any, key: Any = None
     ) -> tuple[Any, Any, Any]:
-        prediction, model_backward = program.lens(params, inputs(x), key)
+        xs = inputs(x)
+        prediction, model_backward = program.lens(params, xs, key)
         value, loss_backward = loss.lens(prediction, y)
         dprediction = loss_backward(jnp.ones((), prediction.dtype))
         dparams, _ = model_backward(dprediction)
-        params, opt_state = optimiser.update(dparams, opt_state, params)
+        if not wants_value:
+            params, opt_state = optimiser.update(dparams, opt_state, params)
+            return params, opt_state, value
+
+        def value_fn(p: Any) -> Any:
+            return loss.lens(program.apply(p, *xs, key=key), y)[0]
+
+        update: Callable[..., Any] = optimiser.update  # takes value, value_fn
+        params, opt_state = update(
+            dparams, opt_state, params, value=value, value_fn=value_fn
+        )
         return params, opt_state, value
 
     return step
@@ -82,7 +98,7 @@ def fit(
     diagram: Any,
     data: tuple[Any, Any],
     semantics: Functor | None = None,
-    loss: Loss = softmax_cross_entropy,
+    loss: Loss | None = None,
     optimiser: Optimiser | None = None,
     epochs: int = 10,
     batch_size: int = 32,
@@ -114,22 +130,34 @@ def fit(
     - ``checkpoint``: write an atomic checkpoint file there after every
       epoch, and also every ``checkpoint_every`` steps (batches) if given.
     - ``resume``: continue from a checkpoint written by the same run (same
-      diagram, data, semantics, loss, optimiser, batch size and seed;
-      ``epochs`` may grow). The result is bit for bit that of an
-      uninterrupted run.
+      diagram, data, semantics, loss, optimiser and its settings, batch size
+      and seed; ``epochs`` may grow). The result is bit for bit that of an
+      uninterrupted run. A checkpoint of another run is refused with
+      :class:`catlearn.CheckpointError`, naming what differs, before anything
+      is written.
     - ``on_nonfinite``: a step whose loss, parameters or optimiser state
       come out nan or inf is never applied. ``"raise"``: training stops with
       :class:`catlearn.NonFiniteError`, which names the epoch, batch and
       parameters and carries the last finite ``params``. ``"skip"``: such
       batches are skipped and counted (history ``skipped``).
+    - ``loss``: by default, what :func:`catlearn.evaluate` would score with
+      (class ids or one-hot rows: softmax cross-entropy; other real targets:
+      mse; Boolean bits, and any RDA training: Hamming).
+    - ``optimiser``: a ``cl.optim`` optimiser, or any optax transformation
+      (wrapped by ``cl.optim.from_optax``; line searches such as
+      ``optax.lbfgs()`` get the loss and ``value_fn`` they need).
     - ``mesh``: a ``jax.sharding.Mesh``; the batch is sharded over its
       devices, parameters replicated, and the reductions become XLA
       collectives (``catlearn.learn._parallel``).
     """
     semantics = Smooth() if semantics is None else semantics
-    optimiser = adam(1e-2) if optimiser is None else optimiser
+    optimiser = adam(1e-2) if optimiser is None else as_optimiser(optimiser)
     program = semantics(diagram)
     xs, y = check_data(program, data, "training data")
+    if loss is None:  # as evaluate's default; RDA learns bits by Hamming votes
+        loss = hamming if is_z2(optimiser) else default_loss(program, y)
+    if not is_z2(optimiser):  # RDA's own check (_z2_training) says more
+        check_loss(program, loss, "fit")
     if validation is not None:
         validation = check_data(program, validation, "validation data")
     _check_settings(batch_size, checkpoint_every, epochs, on_nonfinite)

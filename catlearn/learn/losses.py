@@ -18,7 +18,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from .._errors import ShapeError
+from .._errors import SemanticsError, ShapeError
 
 Array = Any
 
@@ -146,11 +146,32 @@ def _hamming_reverse(y: Array, t: Array, dl: Array) -> Array:
 
 
 def _all_bits_right(y: Array, t: Array) -> Array:
-    y, t = jnp.asarray(y, bool), jnp.asarray(t, bool)
+    y, t = jnp.asarray(y, bool), _as_bits(y, t)
     return jnp.all(y == t, axis=tuple(range(1, y.ndim)))
 
 
+HAMMING_IS_FOR = (
+    "cl.losses.hamming counts wrong bits: it is the loss of Boolean circuits "
+    "trained by Reverse Derivative Ascent (cl.fit(..., semantics=cl.Boolean(), "
+    "loss=cl.losses.hamming, optimiser=cl.optim.rda())) and has no gradient"
+)
+UNDER_SMOOTH = (
+    "loss=cl.losses.softmax_cross_entropy for classes (ids or one-hot rows), "
+    "cl.losses.mse for relaxed bits or reals"
+)
+
+
 def _as_bits(y: Array, t: Array) -> Array:
+    dtype = getattr(y, "dtype", None)
+    if dtype is None or not (
+        jnp.issubdtype(dtype, jnp.bool_) or jnp.issubdtype(dtype, jnp.integer)
+    ):
+        raise SemanticsError(
+            f"{HAMMING_IS_FOR}, but the predictions are {dtype} of shape "
+            f"{tuple(getattr(y, 'shape', ()))}: real numbers (a Smooth "
+            "program's outputs, or group_sum counts), not bits. Fix: under "
+            f"cl.Smooth() use {UNDER_SMOOTH}; for group_sum counts leave loss out."
+        )
     t = jnp.asarray(t)
     if t.shape != y.shape:
         raise ShapeError(

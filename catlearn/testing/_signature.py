@@ -45,7 +45,8 @@ class Generator:
     ``name`` prefixes the parameters the diagram introduces; strategies draw it
     from ``f"{label}.{k}"`` for ``k < ties``, so the label must fix the types
     of those parameters (put the sizes in it). A generator without parameters
-    ignores the name (``ties=1``).
+    ignores the name (``ties=1``). ``weight`` makes the strategies draw it
+    that many times as often as a generator of weight 1.
     """
 
     label: str
@@ -53,6 +54,7 @@ class Generator:
     cod: Ty
     build: Callable[[str], Diagram]
     ties: int = 2
+    weight: int = 1  # how often strategies draw it, relative to the others
 
     def __post_init__(self) -> None:
         if self.ties < 1:
@@ -145,7 +147,7 @@ def smooth_signature(
     (relaxed: bits carry floats in [0, 1], LUT tables are raw reals squashed
     into [0, 1]), lut layers with difflogic's 16-gate softmax tables, and
     the read-out ``group_sum`` from ``bits(n)`` to every ``real(k)`` with
-    ``k`` dividing ``n``."""
+    ``k`` dividing ``n`` (temperature 2)."""
     gens: list[Generator] = []
     for n in sizes:
         for act in nn.ACTIVATIONS:
@@ -169,7 +171,7 @@ def smooth_signature(
     for n in logic_sizes:
         for k in sizes:
             if n % k == 0:
-                box = logic.group_sum(n, k)
+                box = logic.group_sum(n, k, tau=2.0)  # a rule forgetting tau shows
                 gens.append(Generator.box(box, f"group_sum{n}x{k}"))
     wires = (*(real(n) for n in sizes), *(bits(n) for n in logic_sizes))
     return Signature("smooth", wires, tuple(gens), _smooth_add, _smooth_sample)
@@ -195,7 +197,8 @@ def _lut_layer(n: int, m: int, name: str, relax: str = "sin") -> Diagram:
 
 def _logic_generators(sizes: Sequence[int]) -> list[Generator]:
     """Bitwise AND, OR, XOR, NOT on ``bits(n)``, a free ``bits(n)`` parameter,
-    lut layers between every two sizes and, on ``bits(1)``, the gate ``lut``."""
+    lut layers between every two sizes and, on ``bits(1)``, the gate ``lut``
+    and the constants ``ZERO`` and ``ONE``."""
     gens: list[Generator] = []
     for n in sizes:
         for op in ("AND", "OR", "XOR", "NOT"):
@@ -207,6 +210,7 @@ def _logic_generators(sizes: Sequence[int]) -> list[Generator]:
             )
     if 1 in sizes:
         gens.append(Generator("lut", bits(1) @ bits(1), bits(1), logic.lut))
+        gens += [Generator.box(logic.ZERO), Generator.box(logic.ONE)]
     return gens
 
 

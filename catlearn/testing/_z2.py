@@ -160,22 +160,65 @@ def reverse_matches_brute_force(program: Program, params: Params, xs: Any,
     ``(dparams, dxs)`` is ``parity((f(a) ⊕ f(a ⊕ e_c)) ∧ dy)`` over every
     output bit of the batch, ``c`` ranging over parameter and input bits. The
     oracle of ``Boolean`` on circuits where :func:`is_multilinear` holds
-    (elsewhere the circuit's derivative differs from the function's)."""
-    a, dom, cod = _layouts(program, params, xs)
-    basis = np.eye(dom.size, dtype=np.bool_)
+    (elsewhere the circuit's derivative differs from the function's).
 
-    def f(fa: jax.Array) -> jax.Array:
-        return cod.flat(run(program, *dom.tree(fa)))
+    Examples do not interact, so flipping an input bit of one example changes
+    only that example's outputs: every input flip is one example of a single
+    large batch (one forward pass), and each parameter flip one more forward
+    pass at the original shapes (compiled once)."""
+    p = {k: np.asarray(v, bool) for k, v in restrict(params, program).items()}
+    xs = tuple(np.asarray(x, bool) for x in xs)
+    dys = tuple(np.asarray(d, bool) for d in dys)
+    base = _outputs(program, p, xs)
+    outs_shape: tuple[int, ...] = (xs[0].shape[0],) if xs else ()
 
-    @jax.jit
-    def brute_force(a: Any, dys: Any) -> Any:
-        fa = dom.flat(a)
-        flipped = jax.vmap(f)(fa[None, :] ^ basis)  # f(a ⊕ e_c) for every c
-        return dom.tree(_parity((flipped ^ f(fa)[None]) & cod.flat(dys)[None]))
+    def flips_of(outs: list[np.ndarray]) -> np.ndarray:
+        """Per example, ``parity((f(a) ⊕ f(a')) ∧ dy)`` over its output bits."""
+        changed = [_rows((o ^ b) & d) for o, b, d in zip(outs, base, dys, strict=True)]
+        if not changed:
+            return np.zeros(outs_shape, bool)
+        return np.logical_xor.reduce(np.concatenate(changed, axis=-1), axis=-1)
 
+    dparams = {}
+    for name, value in p.items():
+        flat, bits_ = value.ravel(), np.zeros(value.size, bool)
+        for c in range(value.size):
+            q = dict(p)
+            q[name] = np.where(np.arange(value.size) == c, ~flat, flat).reshape(
+                value.shape)
+            bits_[c] = np.logical_xor.reduce(
+                np.atleast_1d(flips_of(_outputs(program, q, xs))))
+        dparams[name] = bits_.reshape(value.shape)
+    dxs = tuple(np.zeros(x.shape, bool) for x in xs)
+    if xs and xs[0].shape[0]:
+        batch = xs[0].shape[0]
+        cuts = [(i, j) for i, x in enumerate(xs) for j in range(int(np.prod(
+            x.shape[1:])))]
+        big = []  # example e with bit (i, j) flipped, for every (i, j), e
+        for i, x in enumerate(xs):
+            rows = np.repeat(x.reshape(1, batch, -1), len(cuts), axis=0)
+            for k, (wire, j) in enumerate(cuts):
+                if wire == i:
+                    rows[k, :, j] = ~rows[k, :, j]
+            big.append(rows.reshape(len(cuts) * batch, *x.shape[1:]))
+        outs = _outputs(program, p, tuple(big))
+        outs = [o.reshape(len(cuts), batch, *o.shape[1:]) for o in outs]
+        outs_shape = (len(cuts), batch)
+        per = flips_of(outs)  # (flips, batch)
+        for k, (i, j) in enumerate(cuts):
+            dxs[i].reshape(batch, -1)[:, j] = per[k]
     close("reverse = brute-force Z2 derivative parity((f(a) ⊕ f(a ⊕ e_c)) ∧ dy)",
-          {"program": program.diagram}, reverse(program, a[0], a[1], dys),
-          brute_force(a, tuple(dys)), tol=tol)
+          {"program": program.diagram}, reverse(program, p, xs, dys),
+          (dparams, dxs), tol=tol)
+
+
+def _outputs(program: Program, params: Params, xs: Any) -> list[np.ndarray]:
+    return [np.asarray(y, bool) for y in run(program, params, xs)]
+
+
+def _rows(x: np.ndarray) -> np.ndarray:
+    """Each example's output bits on the last axis: ``(..., bits)``."""
+    return x.reshape(*x.shape[:-1], -1) if x.ndim else x.reshape(1)
 
 
 # -- the syntactic condition: no repeated variable inside a product ---------------
@@ -227,7 +270,15 @@ def _step_support(box: Any, ins: list[Support]) -> Support | None:
     layers = getattr(box, "layers", None)  # a chain of lut layers (cl.Kernel)
     if layers is not None and getattr(box, "group", None) is None:
         return _chain(layers, ins[:-1], ins[-1])
-    return None  # a generator this check does not know: no certificate
+    if name in ("group_sum",):  # integer counts: not a Z2 polynomial
+        return None
+    # A generator this check does not know is read as a primitive: a
+    # multilinear polynomial in its input bits (its algebraic normal form),
+    # whose derivative is the brute-force one when no two input bits share a
+    # variable; then every output bit may depend on all of them.
+    bits_in = [v for wire in ins for v in wire]
+    whole = _product(*bits_in)
+    return None if whole is None else [whole]
 
 
 def _chain(layers: Any, tables: list[Support], x: Support) -> Support | None:
@@ -246,8 +297,9 @@ def is_multilinear(program: Program) -> bool:
     common variable (an input bit or a parameter bit; a tied parameter is one
     variable). Copies feeding XOR, NOT, different products, or a discard are
     fine. Then the formal derivative is the brute-force one and formal second
-    derivatives commute (module docstring). Sufficient, not necessary; an
-    unknown generator gives ``False``."""
+    derivatives commute (module docstring). Sufficient, not necessary. A
+    generator it does not know is taken as a primitive multilinear polynomial
+    of its input bits (none of which may share a variable)."""
     written = {s for step in program.steps for s in step.outs}
     support: list[Support | None] = [None] * len(program.slots)
     for i, slot in enumerate(program.slots):
@@ -256,7 +308,20 @@ def is_multilinear(program: Program) -> bool:
     for step in program.steps:
         ins = [support[s] for s in step.ins]
         out = _step_support(step.box, ins)  # type: ignore[arg-type]
-        if out is None or len(step.outs) != 1:
+        if out is None:
+            return False
+        if len(out) == 1 and _unknown(step.box):  # every output bit: all inputs
+            for s in step.outs:
+                support[s] = out * program.slots[s].wire.shape[0]
+            continue
+        if len(step.outs) != 1:
             return False
         support[step.outs[0]] = out
     return True
+
+
+KNOWN = ("AND", "OR", "XOR", "NOT", "ZERO", "ONE", "lut", "lut_layer", "group_sum")
+
+
+def _unknown(box: Any) -> bool:
+    return box.name not in KNOWN and getattr(box, "layers", None) is None

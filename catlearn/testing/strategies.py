@@ -34,7 +34,7 @@ from discopy.monoidal import Ty
 from hypothesis import reject
 from hypothesis import strategies as st
 
-from ..diagrams import Copy, Diagram, Discard, Id, Swap, Wire, real
+from ..diagrams import Copy, Diagram, Discard, Id, Param, Swap, Wire, real
 from ..functors import Program
 from ._signature import Generator as Generator
 from ._signature import Signature as Signature
@@ -73,7 +73,8 @@ def _moves(
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """The generator moves (a generator or, to tie weights, the same generator
     with a parameter name already used) and the structural moves."""
-    n, gens = len(wires), []
+    n = len(wires)
+    gens: list[tuple[Any, ...]] = []
     named = [(g, None) for g in signature.generators] + list(used)
     for g, name in named:
         k, grow = len(g.dom), len(g.cod) - len(g.dom)
@@ -82,6 +83,12 @@ def _moves(
         for pos in range(n - k + 1):
             if tuple(wires[pos : pos + k]) == tuple(g.dom.inside):
                 gens.append(("gen", g, pos, name))
+    for g in signature.generators:  # some inputs fed by fresh parameters
+        for fed in _feeds(len(g.dom)):
+            rest = [w for j, w in enumerate(g.dom.inside) if j not in fed]
+            fits = n - len(rest) + len(g.cod) <= max_wires
+            gens += [("feed", g, pos, None, fed) for pos in range(n - len(rest) + 1)
+                     if fits and wires[pos : pos + len(rest)] == rest]
     structural: list[tuple[Any, ...]] = []
     if n < max_wires:
         structural += [("copy", pos) for pos in range(n)]
@@ -91,6 +98,30 @@ def _moves(
         if split:
             structural += [("split", k) for k in range(1, n)]
     return gens, structural
+
+
+def _feeds(k: int) -> list[frozenset[int]]:
+    """Which inputs of a ``k``-input generator parameters may feed: all of them
+    (a wire that depends on parameters only: no batch axis), or one."""
+    ones = [frozenset({j}) for j in range(k)] if k > 1 else []
+    return [frozenset(range(k)), *ones] if k else []
+
+
+def fed_param(wire: Wire, k: int = 0) -> Diagram:
+    """A parameter that feeds a generator's input wire directly (its name says
+    its type, so two of them with one name are one tied parameter)."""
+    shape = "x".join(map(str, wire.shape))
+    return Param(f"in_{wire.kind}{shape}.{k}", Ty(wire))
+
+
+def feed(g: Generator, name: str, fed: frozenset[int], ks: Sequence[int] = ()
+         ) -> Diagram:
+    """Generator ``g`` with the inputs in ``fed`` read from parameters
+    (``fed_param``), the others left open: a diagram from the other inputs."""
+    ks = tuple(ks) or (0,) * len(g.dom)
+    pieces = [fed_param(w, ks[j]) if j in fed else Id(Ty(w))
+              for j, w in enumerate(g.dom.inside)]
+    return Diagram.then(Id(Ty()).tensor(*pieces), g.build(name))
 
 
 def _whisker(left: list[Wire], piece: Diagram, right: list[Wire]) -> Diagram:
@@ -114,16 +145,30 @@ def _layer(
     # weights) twice as often as a copy, a discard, a swap or a split.
     by_gen: dict[str, list[tuple[Any, ...]]] = {}
     for m in gens:
-        if m[3] is None:
+        if m[0] == "gen" and m[3] is None:
             by_gen.setdefault(m[1].label, []).append(m)
-    fresh = list(by_gen.values())
+    fresh = [grp for grp in by_gen.values() for _ in range(grp[0][1].weight)]
     tied = [[m for m in gens if m[3] is not None]]
+    by_fed: dict[str, list[tuple[Any, ...]]] = {}
+    for m in gens:
+        if m[0] == "feed":
+            by_fed.setdefault(m[1].label, []).append(m)
+    fed = [grp for grp in by_fed.values() for _ in range(grp[0][1].weight)]
     kinds = [[[m for m in other if m[0] == k]]
              for k in ("copy", "discard", "swap", "split")]
-    pools = [p for p in (fresh, fresh, tied, tied, *kinds) if p and p[0]]
+    pools = [p for p in (fresh, fresh, tied, tied, fed, *kinds) if p and p[0]]
     group = draw(st.sampled_from(draw(st.sampled_from(pools))))
     move = draw(st.sampled_from(group))
     kind, pos = move[0], move[1]
+    if kind == "feed":
+        g, pos, which = move[1], move[2], move[4]
+        k = draw(st.integers(0, g.ties - 1)) if g.ties > 1 else 0
+        name = f"{g.label}.{k}" if g.ties > 1 else g.label
+        ks = [draw(st.integers(0, 1)) for _ in g.dom.inside]
+        n_open = len(g.dom) - len(which)
+        left, right = wires[:pos], wires[pos + n_open :]
+        new = left + list(g.cod.inside) + right
+        return _whisker(left, feed(g, name, which, ks), right), new
     if kind == "gen":
         g, pos, name = move[1], move[2], move[3]
         if name is None:

@@ -1,0 +1,159 @@
+"""What a program checks of its rules while it is traced: one array per output
+wire, shaped as the functor lays out that wire, and one cotangent per input,
+shaped like the input. The checks read shapes only, so under ``jax.jit`` they
+run once per trace and cost nothing per step.
+
+A rule that breaks its contract fails here, at the box that broke it, instead
+of as a ``zip`` error or a silently wrong gradient further on:
+
+>>> import jax.numpy as jnp, catlearn as cl
+>>> bad = cl.Rule(lambda box, x: ((x[:, :2],), None), lambda box, r, dy: (dy,))
+>>> F = cl.Smooth().extend({"tanh": bad})
+>>> F(cl.nn.tanh(3))({}, jnp.ones((5, 3)))  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+catlearn._errors.ShapeError: the forward rule of box 'tanh' (real(3) -> real(3)) ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from .._errors import ShapeError
+
+if TYPE_CHECKING:
+    from ._functor import Functor
+    from ._program import Slot, Step
+
+Shape = tuple[int | None, ...]
+
+
+def _fits(shape: Sequence[int | None] | None, want: Shape) -> bool:
+    """Whether ``shape`` matches ``want`` (``None`` on either side: any size)."""
+    return (
+        shape is not None
+        and len(shape) == len(want)
+        and all(
+            None in (s, w) or s == w for s, w in zip(shape, want, strict=True)
+        )
+    )
+
+
+def _show(shape: Shape) -> str:
+    return "(" + ", ".join("any" if n is None else str(n) for n in shape) + (
+        ",)" if len(shape) == 1 else ")")
+
+
+def _ty(ty: Any) -> str:
+    wires = getattr(ty, "inside", ())
+    return " @ ".join(map(repr, wires)) if wires else "Ty()"
+
+
+def _where(functor: Functor, step: Step) -> str:
+    box = step.box
+    dom, cod = getattr(box, "dom", None), getattr(box, "cod", None)
+    types = f" ({_ty(dom)} -> {_ty(cod)})" if dom is not None else ""
+    return f"box {box.name!r}{types} under {functor!r}"
+
+
+def check_outputs(
+    functor: Functor, step: Step, ys: Any, slots: Sequence[Slot], batch: int | None
+) -> tuple[Any, ...]:
+    """``ys`` as the step's outputs, checked: a tuple with one array per output
+    wire, each of the shape ``functor.value_shape`` gives its slot."""
+    where = _where(functor, step)
+    if not isinstance(ys, tuple | list) or len(ys) != len(step.outs):
+        got = (
+            f"{len(ys)} output(s)"
+            if isinstance(ys, tuple | list)
+            else f"a bare {type(ys).__name__}"
+        )
+        raise ShapeError(
+            f"the forward rule of {where} returned {got} where its "
+            f"{len(step.outs)} output wire(s) need one array each. Fix: return "
+            "(outputs, residuals) with outputs a tuple, e.g. ((y,), residuals) "
+            "for one output."
+        )
+    for j, (y, s) in enumerate(zip(ys, step.outs, strict=True)):
+        slot = slots[s]
+        want = functor.value_shape(slot.wire, slot.batched, batch)
+        shape = getattr(y, "shape", None)
+        if not _fits(shape, want):
+            got = "no array" if shape is None else f"the shape {tuple(shape)}"
+            kind = f"batch {batch}" if slot.batched else "no batch axis: it " \
+                "depends on parameters only"
+            raise ShapeError(
+                f"the forward rule of {where} gave output {j} {got}, but its wire "
+                f"{slot.wire!r} holds {_show(want)} here ({kind}). Fix: return "
+                f"one array per output wire, laid out as {functor!r} lays out "
+                f"{slot.wire!r}."
+            )
+    return tuple(ys)
+
+
+def check_cotangents(
+    functor: Functor,
+    step: Step,
+    d_ins: Any,
+    env: Sequence[Any],
+    slots: Sequence[Slot],
+    batch: int | None,
+) -> tuple[Any, ...]:
+    """``d_ins`` as the step's input cotangents, checked: one per input wire
+    (``None`` for zero), each shaped like its input's value, or, for an input
+    without a batch axis read by a batched step, one cotangent per example
+    (``functor.per_example_shape``), which the program sums."""
+    where = _where(functor, step)
+    if not isinstance(d_ins, tuple | list) or len(d_ins) != len(step.ins):
+        got = (
+            f"{len(d_ins)} cotangent(s)"
+            if isinstance(d_ins, tuple | list)
+            else f"a bare {type(d_ins).__name__}"
+        )
+        raise ShapeError(
+            f"the reverse rule of {where} returned {got} where its "
+            f"{len(step.ins)} input wire(s) need one cotangent each (None for "
+            "zero). Fix: return a tuple, e.g. (dx,) for one input."
+        )
+    batched_step = any(slots[s].batched for s in step.ins)
+    for i, (d, s) in enumerate(zip(d_ins, step.ins, strict=True)):
+        if d is None:
+            continue
+        like = tuple(env[s].shape)
+        wants: list[Shape] = [like]
+        if batched_step and not slots[s].batched and batch is not None:
+            per_example = functor.per_example_shape(like, batch)
+            if per_example != like:
+                wants.append(per_example)
+        shape = functor.cotangent_shape(d)
+        if not any(_fits(shape, w) for w in wants):
+            got = "no array" if shape is None else f"the shape {_show(shape)}"
+            also = f" or {_show(wants[1])} (one per example)" if len(wants) > 1 else ""
+            raise ShapeError(
+                f"the reverse rule of {where} gave the cotangent of input {i} "
+                f"({slots[s].wire!r}) {got}, but that input has the shape "
+                f"{_show(like)}: expected {_show(like)}{also}. Fix: return one "
+                "cotangent per input, shaped like the input (sum over axes the "
+                "forward pass broadcast)."
+            )
+    return tuple(d_ins)
+
+
+def check_pair(result: Any, step: Step, functor: Functor) -> tuple[Any, Any]:
+    """A forward rule's ``(outputs, residuals)``, or a ``ShapeError``."""
+    if isinstance(result, tuple) and len(result) == 2:
+        return result[0], result[1]
+    raise ShapeError(
+        f"the forward rule of box {step.box.name!r} under {functor!r} returned "
+        f"{type(result).__name__} {_brief(result)}, not the pair (outputs, "
+        "residuals). Fix: return ((y,), residuals), e.g. ((y,), None) when the "
+        "reverse rule needs nothing."
+    )
+
+
+def _brief(v: Any) -> str:
+    shape = getattr(v, "shape", None)
+    if shape is not None:
+        return f"of shape {tuple(shape)}"
+    return f"of length {len(v)}" if isinstance(v, tuple | list) else ""

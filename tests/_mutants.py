@@ -1,0 +1,326 @@
+"""Deliberately wrong rules: the mutants that tests/test_mutants.py proves the
+law checkers reject, with default settings, through
+``catlearn.testing.check_functor`` and through ``catlearn laws --functor
+_mutants:NAME``.
+
+Each mutant is one functor: a shipped semantics with one rule (or one fused
+kernel rule) replaced by a wrong version of it. Every kind of mistake the
+issue names is here: sign flips, dropped terms, a transposed weight, wrong
+shapes, swapped cotangents, off-by-one wiring, wrong Z2 rules, a Boolean rule
+right on 0 but wrong on 1, a forward pass that disagrees with the other
+semantics, and the lut_layer bug that shipped (a parameter-only input read as
+a batch).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import jax.numpy as jnp
+
+import catlearn as cl
+from catlearn.backends import bits as B
+from catlearn.functors import _boolean, _kernel, _smooth_logic
+from catlearn.logic import wiring
+
+Rule = cl.Rule
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    functor: cl.Functor
+    what: str  # the mistake, in words
+
+
+MUTANTS: list[Mutant] = []
+
+
+def mutant(name: str, functor: cl.Functor, what: str) -> None:
+    MUTANTS.append(Mutant(name, functor, what))
+    globals()[name] = functor  # for catlearn laws --functor _mutants:NAME
+
+
+def unary(fn: Any, rev: Any) -> Rule:
+    """An elementwise rule; ``rev(x, y, dy)``."""
+    return Rule(lambda box, x: ((fn(x),), (x, fn(x))),
+                lambda box, r, dy: (rev(r[0], r[1], dy),))
+
+
+S, Bo = cl.Smooth(), cl.Boolean()
+
+# -- Smooth ---------------------------------------------------------------------------
+mutant("smooth_tanh_identity", S.extend({"tanh": unary(
+    jnp.tanh, lambda x, y, dy: dy)}), "tanh reverse = dy (the term 1 - y^2 dropped)")
+def relu(x: Any) -> Any:
+    return jnp.maximum(x, 0)
+
+
+mutant("smooth_relu_times_y", S.extend({"relu": unary(
+    relu, lambda x, y, dy: dy * y)}),
+    "relu reverse = dy * y instead of dy [x > 0]")
+mutant("smooth_sigmoid_sign", S.extend({"sigmoid": unary(
+    lambda x: 1 / (1 + jnp.exp(-x)), lambda x, y, dy: -dy * y * (1 - y))}),
+    "sigmoid reverse with its sign flipped")
+mutant("smooth_softmax_dropped_term", S.extend({"softmax": unary(
+    lambda x: jnp.exp(x) / jnp.sum(jnp.exp(x), -1, keepdims=True),
+    lambda x, y, dy: y * dy)}), "softmax reverse without - <dy, y>")
+mutant("smooth_relu_wrong_shape", S.extend({"relu": unary(
+    relu, lambda x, y, dy: jnp.sum(dy * (x > 0), axis=-1, keepdims=True))}),
+    "relu reverse summed over the features: a (batch, 1) cotangent")
+
+
+def _matmul_transposed(box: Any, r: Any, dy: Any) -> Any:
+    w, x = r
+    return jnp.einsum("...i,...o->...io", x, dy).sum(0) if x.ndim > 1 else \
+        jnp.outer(x, dy), dy @ w  # dx = dy w, not dy w^T
+
+
+mutant("smooth_matmul_transposed_weight", S.extend({"matmul": Rule(
+    lambda box, w, x: ((x @ w,), (w, x)), _matmul_transposed)}),
+    "matmul reverse dx = dy @ w (the weight not transposed)")
+mutant("smooth_mul_swapped", S.extend({"mul": Rule(
+    lambda box, a, b: ((a * b,), (a, b)),
+    lambda box, r, dy: (dy * r[0], dy * r[1]))}),
+    "mul reverse with the cotangents swapped: (dy a, dy b)")
+mutant("smooth_add_dropped", S.extend({"add": Rule(
+    lambda box, a, b: ((a + b,), None), lambda box, r, dy: (dy, None))}),
+    "add reverse drops the second input's cotangent")
+mutant("smooth_and_swapped", S.extend({"AND": Rule(
+    lambda box, a, b: ((a * b,), (a, b)),
+    lambda box, r, dz: (dz * r[0], dz * r[1]))}),
+    "relaxed AND reverse with the cotangents swapped")
+mutant("smooth_not_sign", S.extend({"NOT": Rule(
+    lambda box, a: ((1 - a,), None), lambda box, r, dz: (dz,))}),
+    "relaxed NOT reverse = dz instead of -dz")
+mutant("smooth_xor_as_or", S.extend({"XOR": Rule(
+    lambda box, a, b: ((a + b - a * b,), (a, b)),
+    lambda box, r, dz: (dz * (1 - r[1]), dz * (1 - r[0])))}),
+    "relaxed XOR computed as OR (forward and reverse consistent): a wrong meaning")
+mutant("smooth_group_sum_no_tau", S.extend({"group_sum": Rule(
+    _smooth_logic._group_sum_forward,
+    lambda box, size, dz: (jnp.repeat(dz, size, axis=-1),))}),
+    "group_sum reverse forgets the 1 / tau")
+
+
+def _shipped_lut_layer_reverse(box: Any, res: Any, dz: Any) -> Any:
+    """The rule that shipped: it told per-example tables from shared ones by
+    ``w.ndim`` and summed over axis 0, the gates when the input had no batch."""
+    sp = box.spec
+    s, aux, a, b = res
+    m = _smooth_logic._minterms(a, b)
+    dt = jnp.stack([jnp.sum(dz * mi, axis=0) for mi in m], axis=-1)
+    if s.ndim > 2:
+        dt = jnp.stack([dz * mi for mi in m], axis=-1)
+    s0, s1, s2, s3 = (s[..., i] for i in range(4))
+    da = dz * ((s2 - s0) * (1 - b) + (s3 - s1) * b)
+    db = dz * ((s1 - s0) * (1 - a) + (s3 - s2) * a)
+    ia, ib = wiring(sp["n_in"], sp["n_out"], sp["seed"])
+    dx = jnp.zeros((*dz.shape[:-1], sp["n_in"]), dz.dtype)
+    dx = dx.at[..., ia].add(da).at[..., ib].add(db)
+    return _smooth_logic.pullback(sp["relax"], aux, dt), dx
+
+
+LUT_LAYER = S.rules["lut_layer"]
+mutant("smooth_lut_layer_param_only_input", S.extend({"lut_layer": Rule(
+    LUT_LAYER.forward, _shipped_lut_layer_reverse, keyed=True)}),
+    "the shipped bug: a parameter-only input read as a batch (sum over gates)")
+
+
+def _lut_layer_off_by_one(box: Any, res: Any, dz: Any) -> Any:
+    dw, dx = LUT_LAYER.reverse(box, res, dz)
+    return dw, jnp.roll(dx, 1, axis=-1)  # cotangents scattered one wire over
+
+
+mutant("smooth_lut_layer_off_by_one", S.extend({"lut_layer": Rule(
+    LUT_LAYER.forward, _lut_layer_off_by_one, keyed=True)}),
+    "lut_layer reverse scatters each gate's input cotangent one wire over")
+
+
+def _lut_reverse_swapped(box: Any, res: Any, dz: Any) -> Any:
+    dw, da, db = S.rules["lut"].reverse(box, res, dz)
+    return dw, db, da
+
+
+mutant("smooth_lut_inputs_swapped", S.extend({"lut": Rule(
+    S.rules["lut"].forward, _lut_reverse_swapped, keyed=True)}),
+    "a 2-input LUT's reverse returns (db, da)")
+
+
+def _softmax_pullback_wrong(box: Any, res: Any, dz: Any) -> Any:
+    s, aux, a, b = res
+    if box.spec["relax"] != "softmax":
+        return LUT_LAYER.reverse(box, res, dz)
+    dt, da, db = _smooth_logic._lut_reverse(s, a, b, dz)
+    dw = (dt @ _smooth_logic.GATES.T) * aux  # the softmax Jacobian's - p <dp, p>
+    ia, ib = wiring(box.spec["n_in"], box.spec["n_out"], box.spec["seed"])
+    dx = jnp.zeros((*da.shape[:-1], box.spec["n_in"]), da.dtype)
+    dx = dx.at[..., ia].add(da).at[..., ib].add(db)
+    return dw.reshape(*dw.shape[:-2], -1), dx
+
+
+mutant("smooth_softmax_table_dropped_term", S.extend({"lut_layer": Rule(
+    LUT_LAYER.forward, _softmax_pullback_wrong, keyed=True)}),
+    "16-gate softmax tables: the pullback drops the softmax's - p <dp, p> term")
+
+# -- Boolean --------------------------------------------------------------------------
+mutant("boolean_or_right_on_0", Bo.extend({"OR": Rule(
+    lambda box, a, b: ((a | b,), (a, b)),
+    lambda box, r, dz: (dz, ~r[0] & dz))}),
+    "OR reverse R_a = dz: right where b = 0, wrong where b = 1")
+mutant("boolean_and_wrong_on_1", Bo.extend({"AND": Rule(
+    lambda box, a, b: ((a & b,), (a, b)),
+    lambda box, r, dz: (r[1] & dz, ~r[0] & dz))}),
+    "AND reverse R_b = ~a dz: right where a = 0, wrong where a = 1")
+mutant("boolean_xor_dropped", Bo.extend({"XOR": Rule(
+    lambda box, a, b: ((a ^ b,), None), lambda box, r, dz: (dz, None))}),
+    "XOR reverse drops the second input's cotangent")
+mutant("boolean_not_flips", Bo.extend({"NOT": Rule(
+    lambda box, a: ((~a,), None), lambda box, r, dz: (~dz,))}),
+    "NOT reverse = ~dz (a wrong Z2 rule: not linear)")
+mutant("boolean_and_as_or", Bo.extend({"AND": Rule(
+    lambda box, a, b: ((a | b,), (a, b)),
+    lambda box, r, dz: (~r[1] & dz, ~r[0] & dz))}),
+    "AND computed as OR (forward and reverse consistent): a wrong meaning")
+
+
+def _layer_shifted_forward(box: Any, t: Any, x: Any) -> Any:
+    s = box.spec
+    ia, ib = wiring(s["n_in"], s["n_out"], s["seed"])
+    ia = (ia + 1) % s["n_in"]
+    tt = _boolean._tables(t, s["n_out"])
+    a, b = x[ia], x[ib]
+    return (_boolean._lut(tt, a, b),), (tt, a, b, ia, ib)
+
+
+def _layer_shifted_reverse(box: Any, res: Any, dz: Any) -> Any:
+    tt, a, b, ia, ib = res
+    dt, da, db = _boolean._lut_reverse(tt, a, b, dz)
+    dx = jnp.zeros((box.spec["n_in"], dz.shape[-1]), dz.dtype)
+    for g in range(len(ia)):
+        dx = dx.at[ia[g]].set(dx[ia[g]] ^ da[g]).at[ib[g]].set(dx[ib[g]] ^ db[g])
+    return dt.reshape(4 * box.spec["n_out"], -1), dx
+
+
+mutant("boolean_lut_layer_off_by_one", Bo.extend({"lut_layer": Rule(
+    _layer_shifted_forward, _layer_shifted_reverse)}),
+    "lut_layer wiring off by one, forward and reverse consistent: a wrong meaning")
+
+
+def _layer_minterms_swapped(box: Any, res: Any, dz: Any) -> Any:
+    dt, dx = Bo.rules["lut_layer"].reverse(box, res, dz)
+    rows = dt.reshape(box.spec["n_out"], 4, -1)
+    return rows[:, [0, 2, 1, 3]].reshape(4 * box.spec["n_out"], -1), dx
+
+
+mutant("boolean_lut_layer_minterms_swapped", Bo.extend({"lut_layer": Rule(
+    Bo.rules["lut_layer"].forward, _layer_minterms_swapped)}),
+    "lut_layer table cotangents for minterms 01 and 10 swapped")
+
+
+def _lut_gate_wrong(box: Any, res: Any, dz: Any) -> Any:
+    t, a, b = res
+    dt, da, db = _boolean._lut_reverse(t, a, b, dz)
+    da = dz & (((t[:, 1] ^ t[:, 2]) & ~b) | ((t[:, 1] ^ t[:, 3]) & b))
+    return dt.reshape(4, -1), da, db
+
+
+mutant("boolean_lut_gate_wrong_partial", Bo.extend({"lut": Rule(
+    Bo.rules["lut"].forward, _lut_gate_wrong)}),
+    "a 2-input LUT's R_a reads t01 ^ t10 where it should read t00 ^ t10")
+mutant("boolean_one_is_zero", Bo.extend({"ONE": Rule(
+    lambda box: ((jnp.zeros((1, 1), jnp.uint32),), None), lambda box, r, dz: ())}),
+    "the constant ONE computes 0")
+mutant("boolean_group_sum_off_by_one", Bo.extend({"group_sum": Rule(
+    lambda box, x: ((B.group_count(x, box.spec["k"]).astype(jnp.float32) + 1,),
+                    None), Bo.rules["group_sum"].reverse)}),
+    "group_sum counts one too many")
+
+
+# -- Kernel: the fused rules -----------------------------------------------------------
+class _KernelWrongForward(cl.Kernel):
+    """The fused kernel's output with its first bit flipped."""
+
+    def fused_rule(self, box: Any) -> Rule:
+        rule = super().fused_rule(box)
+
+        def forward(box: Any, *ins: Any) -> Any:
+            (y,), res = rule.forward(box, *ins)
+            return (y.at[0].set(~y[0]) if y.dtype == jnp.uint32 else y + 1,), res
+
+        return Rule(forward, rule.reverse)
+
+
+class _KernelVotesOffByOne(cl.Kernel):
+    """The fused reverse kernel counts one vote too many for every table bit."""
+
+    def fused_rule(self, box: Any) -> Rule:
+        rule = super().fused_rule(box)
+
+        def reverse(box: Any, res: Any, dz: Any) -> Any:
+            *counts, dx = rule.reverse(box, res, dz)
+            return (*(_kernel.Counts(c.n + 1) for c in counts), dx)
+
+        return Rule(rule.forward, reverse)
+
+
+mutant("kernel_fused_forward_flipped", _KernelWrongForward(backend="interpret"),
+       "fused kernel forward flips the first output bit")
+mutant("kernel_fused_votes_off_by_one", _KernelVotesOffByOne(backend="interpret"),
+       "fused reverse kernel counts one vote too many")
+mutant("kernel_and_as_or", cl.Kernel(backend="interpret").extend({"AND": Rule(
+    lambda box, a, b: ((a | b,), (a, b)),
+    lambda box, r, dz: (~r[1] & dz, ~r[0] & dz))}),
+    "Kernel's AND computed as OR, consistently: caught against Boolean's AND")
+
+
+# -- RelaxedKernel: the fused relaxed rule ---------------------------------------------
+class _RelaxedDxSign(cl.RelaxedKernel):
+    """The fused relaxed reverse returns -dx."""
+
+    def fused_rule(self, box: Any) -> Rule:
+        rule = super().fused_rule(box)
+
+        def reverse(box: Any, res: Any, dz: Any) -> Any:
+            *dws, dx = rule.reverse(box, res, dz)
+            return (*dws, -dx)
+
+        return Rule(rule.forward, reverse, keyed=True)
+
+
+class _RelaxedTablesDoubled(cl.RelaxedKernel):
+    """The fused relaxed reverse doubles the table cotangents."""
+
+    def fused_rule(self, box: Any) -> Rule:
+        rule = super().fused_rule(box)
+
+        def reverse(box: Any, res: Any, dz: Any) -> Any:
+            *dws, dx = rule.reverse(box, res, dz)
+            return (*(2 * d for d in dws), dx)
+
+        return Rule(rule.forward, reverse, keyed=True)
+
+
+class _RelaxedForwardScaled(cl.RelaxedKernel):
+    """The fused relaxed forward halves its output (its reverse unchanged)."""
+
+    def fused_rule(self, box: Any) -> Rule:
+        rule = super().fused_rule(box)
+
+        def forward(box: Any, *ins: Any, key: Any = None) -> Any:
+            (y,), res = rule.forward(box, *ins, key=key)
+            return (0.5 * y,), res
+
+        return Rule(forward, rule.reverse, keyed=True)
+
+
+mutant("relaxed_kernel_dx_sign", _RelaxedDxSign(),
+       "fused relaxed reverse: input cotangent with its sign flipped")
+mutant("relaxed_kernel_tables_doubled", _RelaxedTablesDoubled(),
+       "fused relaxed reverse: table cotangents doubled")
+mutant("relaxed_kernel_forward_halved", _RelaxedForwardScaled(),
+       "fused relaxed forward halves the output")
+
+NAMES = [m.name for m in MUTANTS]
+assert len(set(NAMES)) == len(NAMES), "two mutants share a name"
