@@ -118,7 +118,7 @@ def test_a_per_example_cotangent_of_a_parameter_is_summed():
     assert np.allclose(dp["w"], x.sum(0))
 
 
-# -- wires fed only by parameters --------------------------------------------------------
+# -- wires fed only by parameters ------------------------------------------------
 @pytest.mark.parametrize("sem", REGISTRY, ids=[s.name for s in REGISTRY])
 def test_parameter_only_wires_run_under_every_semantics(sem):
     """Random diagrams where generators read wires that depend on parameters
