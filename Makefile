@@ -49,8 +49,11 @@ tools:
 docs: install
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -d site
 
+# pytest-xdist spreads the tests over the cores (2 in CI; at most 4 workers,
+# each holds its own JAX). PYTEST_ARGS adds flags, e.g. PYTEST_ARGS="-n 0".
 test: tools install lint docs
-	cd tests && ../$(BIN)/pytest -p no:cacheprovider -q . --pyargs catlearn
+	cd tests && ../$(BIN)/pytest -p no:cacheprovider -q -n auto --maxprocesses 4 \
+		$(PYTEST_ARGS) . --pyargs catlearn
 
 bench: install
 	$(BIN)/python bench/smooth_overhead.py

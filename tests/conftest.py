@@ -11,6 +11,7 @@ Adding a functor to the contract suite is one more entry in ``REGISTRY``.
 from __future__ import annotations
 
 import os
+import sys
 
 import jax
 import pytest
@@ -49,16 +50,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """The mutation tests' kill rate (tests/test_mutants.py), when they ran."""
-    import sys
-
-    module = sys.modules.get("test_mutants") or next(
-        (m for name, m in sys.modules.items() if name.endswith("test_mutants")), None)
-    mutants = sys.modules.get("_mutants")
-    if module is None or mutants is None:
+    kills: dict[str, set[str]] = {}
+    for report in terminalreporter.stats.get("passed", []):
+        for key, value in getattr(report, "user_properties", ()):
+            if key == "mutant_killed_by":
+                name, how = value
+                kills.setdefault(how, set()).add(name)
+    if not kills:
         return
-    total = len(mutants.MUTANTS)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import _mutants
+
+    total = len(_mutants.MUTANTS)
     for how in ("check_functor", "catlearn laws"):
-        killed = sum(how in hows for hows in module.KILLED.values())
+        killed = len(kills.get(how, ()))
         terminalreporter.write_line(
             f"mutation tests: {how} killed {killed} of {total} mutants "
             f"({100 * killed / total:.0f} %)")

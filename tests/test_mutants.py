@@ -19,12 +19,11 @@ from catlearn.testing import LawError, check_functor
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _mutants  # noqa: E402
 
-KILLED: dict[str, list[str]] = {}
-"""mutant name -> the checkers that killed it (read by conftest's summary)."""
 
-
-def _kill(name: str, how: str) -> None:
-    KILLED.setdefault(name, []).append(how)
+def _kill(record_property, name: str, how: str) -> None:
+    """Report a kill to conftest's summary (through the test report, so it
+    reaches the controller when pytest-xdist runs the tests in workers)."""
+    record_property("mutant_killed_by", (name, how))
 
 
 def test_there_are_enough_mutants_of_every_semantics():
@@ -34,20 +33,20 @@ def test_there_are_enough_mutants_of_every_semantics():
 
 
 @pytest.mark.parametrize("m", _mutants.MUTANTS, ids=_mutants.NAMES)
-def test_check_functor_kills_the_mutant(m):
+def test_check_functor_kills_the_mutant(m, record_property):
     with pytest.raises(LawError) as err:
         check_functor(m.functor)
     assert isinstance(err.value, cl.CatlearnError)
-    _kill(m.name, "check_functor")
+    _kill(record_property, m.name, "check_functor")
 
 
 @pytest.mark.parametrize("m", _mutants.MUTANTS, ids=_mutants.NAMES)
-def test_catlearn_laws_kills_the_mutant(m, capsys, monkeypatch):
+def test_catlearn_laws_kills_the_mutant(m, capsys, monkeypatch, record_property):
     monkeypatch.syspath_prepend(str(pathlib.Path(_mutants.__file__).parent))
     assert main(["laws", "--functor", f"_mutants:{m.name}"]) == 1
     out = capsys.readouterr().out
     assert "FAILED" in out and "laws hold; 1 FAILED" in out, out
-    _kill(m.name, "catlearn laws")
+    _kill(record_property, m.name, "catlearn laws")
 
 
 def test_a_correct_replacement_passes():
