@@ -57,24 +57,24 @@ def _where(functor: Functor, step: Step) -> str:
     return f"box {box.name!r}{types} under {functor!r}"
 
 
+def _count(values: Any, n: int, rule: str, what: str, need: str) -> None:
+    """A ``ShapeError`` unless ``values`` is a tuple (or list) of ``n``."""
+    if isinstance(values, tuple | list) and len(values) == n:
+        return
+    got = (f"{len(values)} {what}(s)" if isinstance(values, tuple | list)
+           else f"a bare {type(values).__name__}")
+    raise ShapeError(f"{rule} returned {got} where its {n} {need}")
+
+
 def check_outputs(
     functor: Functor, step: Step, ys: Any, slots: Sequence[Slot], batch: int | None
 ) -> tuple[Any, ...]:
     """``ys`` as the step's outputs, checked: a tuple with one array per output
     wire, each of the shape ``functor.value_shape`` gives its slot."""
     where = _where(functor, step)
-    if not isinstance(ys, tuple | list) or len(ys) != len(step.outs):
-        got = (
-            f"{len(ys)} output(s)"
-            if isinstance(ys, tuple | list)
-            else f"a bare {type(ys).__name__}"
-        )
-        raise ShapeError(
-            f"the forward rule of {where} returned {got} where its "
-            f"{len(step.outs)} output wire(s) need one array each. Fix: return "
-            "(outputs, residuals) with outputs a tuple, e.g. ((y,), residuals) "
-            "for one output."
-        )
+    _count(ys, len(step.outs), f"the forward rule of {where}", "output",
+           "output wire(s) need one array each. Fix: return (outputs, residuals) "
+           "with outputs a tuple, e.g. ((y,), residuals) for one output.")
     for j, (y, s) in enumerate(zip(ys, step.outs, strict=True)):
         slot = slots[s]
         want = functor.value_shape(slot.wire, slot.batched, batch)
@@ -105,17 +105,9 @@ def check_cotangents(
     without a batch axis read by a batched step, one cotangent per example
     (``functor.per_example_shape``), which the program sums."""
     where = _where(functor, step)
-    if not isinstance(d_ins, tuple | list) or len(d_ins) != len(step.ins):
-        got = (
-            f"{len(d_ins)} cotangent(s)"
-            if isinstance(d_ins, tuple | list)
-            else f"a bare {type(d_ins).__name__}"
-        )
-        raise ShapeError(
-            f"the reverse rule of {where} returned {got} where its "
-            f"{len(step.ins)} input wire(s) need one cotangent each (None for "
-            "zero). Fix: return a tuple, e.g. (dx,) for one input."
-        )
+    _count(d_ins, len(step.ins), f"the reverse rule of {where}", "cotangent",
+           "input wire(s) need one cotangent each (None for zero). Fix: return "
+           "a tuple, e.g. (dx,) for one input.")
     batched_step = any(slots[s].batched for s in step.ins)
     for i, (d, s) in enumerate(zip(d_ins, step.ins, strict=True)):
         if d is None:
