@@ -17,6 +17,7 @@ from . import learn as learn
 from . import logic as logic
 from . import nn as nn
 from ._errors import BackendError as BackendError
+from ._errors import BackendWarning as BackendWarning
 from ._errors import CatlearnError as CatlearnError
 from ._errors import CheckpointError as CheckpointError
 from ._errors import CompositionError as CompositionError

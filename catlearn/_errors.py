@@ -60,6 +60,11 @@ class BackendError(CatlearnError, RuntimeError):
     no GPU for a Triton kernel, or a block size that does not fit."""
 
 
+class BackendWarning(UserWarning):
+    """A kernel backend was replaced by a slower one that runs here (the fused
+    CPU kernel by XLA); the message says why, and the fix."""
+
+
 class CheckpointError(CatlearnError, ValueError):
     """A checkpoint cannot continue this training run: it was written by a run
     with another diagram, data, optimiser or settings."""

@@ -15,22 +15,36 @@ The format is documented in ``docs/saving.md``.
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import tempfile
 import zipfile
-import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from discopy.monoidal import Layer, Ty
+from discopy.monoidal import Layer
 
+from ._atomic import check_target
+from ._atomic import write_zip_atomic as write_zip_atomic
+from ._codec import (
+    as_array,
+    box_to_json,
+    decode_box,
+    json_problem,
+    mismatch,
+    ty_from_json,
+    ty_to_json,
+    wire_counts,
+)
 from ._errors import CatlearnError, ParamError
+from ._zipfile import DTYPES, ZipReader, as_path, clip
+from ._zipfile import READ_ERRORS as READ_ERRORS
+from ._zipfile import FormatError as FormatError
+from ._zipfile import MissingFileError as MissingFileError
+from ._zipfile import SaveError as SaveError
+from ._zipfile import VersionError as VersionError
 from .diagrams import _diagram as _d
-from .diagrams._types import Wire
 
 FORMAT = "catlearn"
 DIAGRAM_FORMAT = "catlearn.diagram"
@@ -39,154 +53,8 @@ HEADER = "catlearn.json"
 DIAGRAM = "diagram.json"
 
 
-class FormatError(CatlearnError, ValueError):
-    """A file or JSON text is not a valid catlearn save (truncated, corrupted,
-    mismatched), or a value cannot be written in the format."""
-
-
-class VersionError(FormatError):
-    """A save file has a format version this catlearn cannot read."""
-
-
-class MissingFileError(CatlearnError, FileNotFoundError):
-    """A save file to load does not exist."""
-
-
-class SaveError(CatlearnError, OSError):
-    """A file cannot be written there: its directory does not exist, the path
-    is a directory, or the system refused the write."""
-
-
 # --------------------------------------------------------------------------
 # Diagrams <-> JSON
-
-
-def _ty_to_json(ty: Ty) -> list[dict[str, Any]]:
-    out = []
-    for w in ty.inside:
-        entry: dict[str, Any] = {"kind": w.kind, "shape": list(w.shape)}
-        if w.label:
-            entry["name"] = w.label
-        out.append(entry)
-    return out
-
-
-def _ty_from_json(obj: Any) -> Ty:
-    if not isinstance(obj, list):
-        raise ValueError(f"a type must be a list of wires, got {obj!r}")
-    wires = []
-    for w in obj:
-        if not isinstance(w, dict) or not isinstance(w.get("shape"), list):
-            raise ValueError(f"a wire must be {{'kind', 'shape'}}, got {w!r}")
-        wires.append(Wire(w["kind"], tuple(w["shape"]), w.get("name")))
-    return Ty(*wires)
-
-
-def _value_to_json(v: Any, where: str) -> Any:
-    if v is None or isinstance(v, (bool, int, str)):
-        return v
-    if isinstance(v, float):
-        if not np.isfinite(v):
-            raise FormatError(f"{where}: the float {v!r} has no JSON form.")
-        return v
-    if isinstance(v, tuple):
-        return {"tuple": [_value_to_json(x, where) for x in v]}
-    raise FormatError(
-        f"{where}: box data value {v!r} ({type(v).__name__}) cannot be saved. "
-        "Fix: keep box data to None, bool, int, float, str and tuples of them "
-        "(cl.diagrams.spec(...) of such values)."
-    )
-
-
-def _value_from_json(v: Any) -> Any:
-    if isinstance(v, dict):
-        if set(v) != {"tuple"} or not isinstance(v["tuple"], list):
-            raise ValueError(f"unknown data value {v!r}")
-        return tuple(_value_from_json(x) for x in v["tuple"])
-    if isinstance(v, list):
-        raise ValueError(f"lists are not data values (tuples are tagged): {v!r}")
-    return v
-
-
-def _is_spec(data: Any) -> bool:
-    return (
-        isinstance(data, tuple)
-        and all(isinstance(kv, tuple) and len(kv) == 2 for kv in data)
-        and all(isinstance(k, str) for k, _ in data)
-        and list(data) == sorted(data, key=lambda kv: kv[0])
-        and len({k for k, _ in data}) == len(data)
-    )
-
-
-def _box_to_json(box: Any, where: str) -> dict[str, Any]:
-    if getattr(box, "is_dagger", False):
-        raise FormatError(f"{where}: dagger box {box!r} cannot be saved.")
-    kind = type(box)
-    if kind is _d.Param:
-        s = box.spec
-        return {
-            "box": "param",
-            "name": box.name,
-            "cod": _ty_to_json(box.cod),
-            "init": s["init"],
-            "scale": s["scale"],
-            "relax": s["relax"],
-        }
-    if kind is _d.Swap:
-        return {
-            "box": "swap",
-            "left": _ty_to_json(box.left),
-            "right": _ty_to_json(box.right),
-        }
-    if kind is _d._Copy:
-        return {"box": "copy", "dom": _ty_to_json(box.dom), "n": len(box.cod)}
-    if kind is _d._Discard:
-        return {"box": "discard", "dom": _ty_to_json(box.dom)}
-    if kind is _d.Box:
-        out: dict[str, Any] = {
-            "box": "box",
-            "name": box.name,
-            "dom": _ty_to_json(box.dom),
-            "cod": _ty_to_json(box.cod),
-        }
-        if _is_spec(box.data):
-            out["spec"] = {k: _value_to_json(v, where) for k, v in box.data}
-        elif box.data is not None:
-            out["data"] = _value_to_json(box.data, where)
-        return out
-    raise FormatError(
-        f"{where}: {box!r} is a {kind.__module__}.{kind.__name__}, not a catlearn "
-        "box. Fix: build diagrams from cl.Box, cl.Param, cl.Id, cl.Swap, "
-        "cl.Copy and cl.Discard (cl.diagrams.from_discopy casts the diagram, "
-        "not its boxes)."
-    )
-
-
-# The closed set of generators, one decoder each.
-_DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
-    "box": lambda b: _d.Box(
-        b["name"],
-        _ty_from_json(b["dom"]),
-        _ty_from_json(b["cod"]),
-        data=(
-            tuple((k, _value_from_json(v)) for k, v in sorted(b["spec"].items()))
-            if "spec" in b
-            else _value_from_json(b.get("data"))
-        ),
-    ),
-    "param": lambda b: _d.Param(
-        b["name"],
-        _ty_from_json(b["cod"]),
-        init=b["init"],
-        scale=b["scale"],
-        relax=b["relax"],
-    ),
-    "swap": lambda b: _d.Swap(  # type: ignore[call-arg]
-        _ty_from_json(b["left"]), _ty_from_json(b["right"])
-    ),
-    "copy": lambda b: _d._Copy(_ty_from_json(b["dom"]), b["n"]),  # type: ignore[call-arg]
-    "discard": lambda b: _d._Discard(_ty_from_json(b["dom"])),  # type: ignore[call-arg]
-}
 
 
 def to_dict(diagram: Any) -> dict[str, Any]:
@@ -197,13 +65,13 @@ def to_dict(diagram: Any) -> dict[str, Any]:
         items: list[Any] = []
         for j, x in enumerate(layer.boxes_or_types):
             where = f"layer {i}"
-            items.append(_box_to_json(x, where) if j % 2 else _ty_to_json(x))
+            items.append(box_to_json(x, where) if j % 2 else ty_to_json(x))
         layers.append(items)
     return {
         "format": DIAGRAM_FORMAT,
         "version": VERSION,
-        "dom": _ty_to_json(d.dom),
-        "cod": _ty_to_json(d.cod),
+        "dom": ty_to_json(d.dom),
+        "cod": ty_to_json(d.cod),
         "layers": layers,
     }
 
@@ -217,23 +85,29 @@ def from_dict(obj: Any, source: str = "diagram JSON") -> _d.Diagram:
             f'"format": "{DIAGRAM_FORMAT}". Fix: pass text made by catlearn.io.to_json.'
         )
     _check_version(obj.get("version"), source)
+    written, copied = wire_counts(obj)
+    if copied > written + 64:
+        raise FormatError(
+            f"{source}: its copies make {copied} wires, but it lists only "
+            f"{written}; a diagram written by catlearn lists every wire a copy "
+            "makes. Fix: regenerate it with catlearn.io.to_json."
+        )
     where = "the top level"
     try:
-        dom, cod = _ty_from_json(obj["dom"]), _ty_from_json(obj["cod"])
+        dom, cod = ty_from_json(obj["dom"]), ty_from_json(obj["cod"])
         parts = []
         for i, items in enumerate(obj["layers"]):
             where = f"layer {i}"
             if not isinstance(items, list) or len(items) % 2 != 1 or len(items) < 3:
                 raise ValueError("a layer must be [type, box, type, ...]")
             decoded = [
-                _decode_box(x) if j % 2 else _ty_from_json(x)
-                for j, x in enumerate(items)
+                decode_box(x) if j % 2 else ty_from_json(x) for j, x in enumerate(items)
             ]
             layer = Layer(*decoded)
             parts.append(_d.Diagram((layer,), layer.dom, layer.cod))
         diagram = _d.Diagram.id(dom).then(*parts) if parts else _d.Diagram.id(dom)
     except CatlearnError as e:
-        raise FormatError(f"{source}, {where}: {e}") from e
+        raise FormatError(f"{source}, {where}: {clip(str(e), 500)}") from e
     except (
         KeyError,
         TypeError,
@@ -244,21 +118,16 @@ def from_dict(obj: Any, source: str = "diagram JSON") -> _d.Diagram:
         RecursionError,
     ) as e:
         raise FormatError(
-            f"{source}, {where}: malformed ({type(e).__name__}: {e}). Fix: "
+            f"{source}, {where}: malformed ({type(e).__name__}: "
+            f"{clip(str(e), 300)}). Fix: "
             "regenerate it with catlearn.io.to_json; see docs/saving.md."
         ) from e
     if diagram.cod != cod:
         raise FormatError(
-            f"{source}: the layers end in {diagram.cod!r} but the stated cod is "
-            f"{cod!r}. Fix: regenerate it with catlearn.io.to_json."
+            f"{source}: the layers end in {clip(diagram.cod, 200)} but the stated "
+            f"cod is {clip(cod, 200)}. Fix: regenerate it with catlearn.io.to_json."
         )
     return diagram
-
-
-def _decode_box(b: Any) -> Any:
-    if not isinstance(b, dict) or b.get("box") not in _DECODERS:
-        raise ValueError(f"unknown box {b!r}; known kinds: {sorted(_DECODERS)}")
-    return _DECODERS[b["box"]](b)
 
 
 def to_json(diagram: Any, indent: int | None = None) -> str:
@@ -278,7 +147,7 @@ def from_json(text: str | bytes, source: str = "diagram JSON") -> _d.Diagram:
         obj = json.loads(text)
     except (ValueError, UnicodeDecodeError, RecursionError) as e:
         raise FormatError(
-            f"{source} is not valid JSON ({e}). Fix: pass text made by "
+            f"{source} is not valid JSON ({clip(str(e), 200)}). Fix: pass text made by "
             "catlearn.io.to_json."
         ) from e
     return from_dict(obj, source)
@@ -297,18 +166,20 @@ def _check_version(version: Any, source: str, writer: Any = None) -> int:
     and what to do."""
     if not isinstance(version, bool) and version in READABLE:
         return int(version)
-    by = f" by catlearn {writer}" if isinstance(writer, str) else ""
+    writer = clip(writer, 40) if isinstance(writer, str) else None
+    by = f" by catlearn {writer}" if writer else ""
     older = isinstance(version, int) and not isinstance(version, bool)
     if older and version < min(READABLE):
         raise VersionError(
-            f"{source} was written{by} in format version {version!r}, older "
+            f"{source} was written{by} in format version "
+            f"{clip(repr(version), 40)}, older "
             f"than this catlearn reads (versions {list(READABLE)}). Fix: load "
             f"it with the catlearn release that wrote it (pip install "
             f"'catlearn=={writer or '<that release>'}') and save it again with "
             "this one, or retrain."
         )
     raise VersionError(
-        f"{source} has format version {version!r}{by}, but this catlearn "
+        f"{source} has format version {clip(repr(version), 40)}{by}, but this catlearn "
         f"({_version()}) reads versions {list(READABLE)}. Fix: upgrade catlearn "
         "(pip install -U catlearn) to read newer files, or re-save the "
         "model with this version."
@@ -340,52 +211,6 @@ class Saved:
     version: int = VERSION
 
 
-def _allowed_shapes(diagram: _d.Diagram) -> dict[str, set[tuple[int, ...]]]:
-    """Each parameter's acceptable shapes: its wire's shape, and its shape
-    under ``Smooth`` and ``Boolean`` where those compile the diagram."""
-    from . import functors
-
-    out = {name: {ty.inside[0].shape} for name, ty in _d.params(diagram).items()}
-    for semantics in (functors.Smooth, functors.Boolean):
-        try:
-            shapes = semantics()(diagram).param_shapes
-        except CatlearnError:
-            continue
-        for name, shape in shapes.items():
-            out.setdefault(name, set()).add(tuple(shape))
-    return out
-
-
-def _mismatch(diagram: _d.Diagram, shapes: Mapping[str, tuple[int, ...]]) -> str:
-    """'' if ``shapes`` fits the diagram's parameters, else what is wrong."""
-    allowed = _allowed_shapes(diagram)
-    missing = [n for n in allowed if n not in shapes]
-    extra = [n for n in shapes if n not in allowed]
-    if missing or extra:
-        return (
-            f"parameter names differ: missing {missing}, unexpected {extra} "
-            f"(the diagram has {list(allowed)})"
-        )
-    for name, shape in shapes.items():
-        if tuple(shape) not in allowed[name]:
-            return (
-                f"parameter {name!r} has shape {tuple(shape)}, the diagram "
-                f"expects one of {sorted(allowed[name])}"
-            )
-    return ""
-
-
-def _as_array(name: str, value: Any) -> np.ndarray:
-    a = np.array(value, copy=True)  # a copy: the caller's params stay untouched
-    if a.dtype.kind not in "biuf" or np.dtype(a.dtype.str) != a.dtype:
-        raise FormatError(
-            f"parameter {name!r} has dtype {a.dtype}, which the save format does "
-            "not hold. Fix: convert it to bool, an int or a float type "
-            "(e.g. float32) before saving."
-        )
-    return a
-
-
 def _write_array(zf: zipfile.ZipFile, entry: str, array: np.ndarray) -> None:
     with zf.open(entry, "w", force_zip64=True) as f:
         np.lib.format.write_array(f, array, allow_pickle=False)
@@ -403,10 +228,12 @@ def save(
     then ``os.replace``, so a crash leaves any previous file intact.
 
     ``params`` must match the diagram's parameters by name, with each array
-    shaped as the wire type or as ``Smooth``/``Boolean``'s ``param_shapes``.
+    shaped as the wire type or as ``Smooth``/``Boolean``'s ``param_shapes``,
+    of a bool, int or float dtype (big-endian arrays are stored little-endian).
+    ``metadata`` is a dict of JSON values (str keys, finite floats).
     Nothing is pickled; the caller's arrays are copied, never modified.
     """
-    path = os.fspath(path)
+    path = check_target(path)
     d = _d.as_diagram(diagram)
     if not isinstance(params, Mapping):
         raise ParamError(
@@ -414,20 +241,26 @@ def save(
             f"{type(params).__name__}. Fix: pass prog.init(key) or a fit "
             "result's params."
         )
-    arrays = {name: _as_array(name, v) for name, v in params.items()}
-    problem = _mismatch(d, {n: a.shape for n, a in arrays.items()})
+    if metadata is not None and not isinstance(metadata, Mapping):
+        raise FormatError(
+            f"cannot save to {path!r}: metadata must be a dict, got "
+            f"{type(metadata).__name__}. Fix: e.g. metadata={{'note': 'v1'}}."
+        )
+    meta = dict(metadata or {})
+    problem = json_problem(meta)
+    if problem:
+        raise FormatError(
+            f"cannot save to {path!r}: metadata is not JSON that loads back the "
+            f"same: {problem}. Fix: use str keys and str/int/finite float/bool/"
+            "None/list/dict values."
+        )
+    arrays = {name: as_array(path, name, v) for name, v in params.items()}
+    problem = mismatch(d, {n: a.shape for n, a in arrays.items()})
     if problem:
         raise ParamError(
             f"cannot save to {path!r}: {problem}. Fix: pass the params of this "
             "diagram, e.g. cl.Smooth()(diagram).init(key) or a fit result's params."
         )
-    try:
-        meta_text = json.dumps(dict(metadata or {}), allow_nan=False)
-    except (TypeError, ValueError) as e:
-        raise FormatError(
-            f"cannot save to {path!r}: metadata is not JSON-serialisable ({e}). "
-            "Fix: use str keys and str/number/bool/None/list/dict values."
-        ) from e
     entries = {name: f"params/{i}.npy" for i, name in enumerate(arrays)}
     header = {
         "format": FORMAT,
@@ -437,12 +270,13 @@ def save(
             name: {"dtype": a.dtype.str, "shape": list(a.shape), "file": entries[name]}
             for name, a in arrays.items()
         },
-        "metadata": json.loads(meta_text),
+        "metadata": meta,
     }
+    header_text = json.dumps(header, indent=1, allow_nan=False)
     diagram_text = to_json(d)
 
     def write(zf: zipfile.ZipFile) -> None:
-        zf.writestr(HEADER, json.dumps(header, indent=1))
+        zf.writestr(HEADER, header_text)
         zf.writestr(DIAGRAM, diagram_text)
         for name, a in arrays.items():
             _write_array(zf, entries[name], a)
@@ -450,84 +284,17 @@ def save(
     write_zip_atomic(path, write)
 
 
-def write_zip_atomic(
-    path: str | os.PathLike[str], write: Callable[[zipfile.ZipFile], None]
-) -> None:
-    """Write a zip file at ``path`` atomically: ``write`` fills a temporary file
-    in the same directory, which is ``fsync``-ed and then renamed over ``path``
-    (``os.replace``). A crash at any point leaves the previous file intact."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise SaveError(
-            f"cannot write {path!r}: the directory {directory!r} does not exist. "
-            "Fix: create it first (os.makedirs(directory, exist_ok=True)) or "
-            "choose another path."
-        )
-    if os.path.isdir(path):
-        raise SaveError(
-            f"cannot write {path!r}: it is a directory. Fix: give a file path "
-            "inside it, e.g. os.path.join(path, 'model.catlearn')."
-        )
-    try:
-        fd, tmp = tempfile.mkstemp(
-            dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
-        )
-    except OSError as e:
-        raise SaveError(
-            f"cannot write {path!r} ({type(e).__name__}: {e}). Fix: check that "
-            "the directory is writable, or choose another path."
-        ) from e
-    try:
-        with os.fdopen(fd, "wb") as f:
-            with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as zf:
-                write(zf)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    _fsync_dir(directory)
-
-
-def _fsync_dir(directory: str) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # e.g. Windows cannot open directories
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-# What reading a truncated or corrupted zip of .npy arrays can raise.
-READ_ERRORS = (
-    zipfile.BadZipFile,
-    zlib.error,
-    EOFError,
-    ValueError,
-    KeyError,
-    UnicodeDecodeError,
-    OSError,
-    TypeError,
-    AttributeError,
-    IndexError,
-    OverflowError,
-    MemoryError,  # a corrupted size field asking for a huge array
-    RecursionError,
-)
+_HEADER_KEYS = {"format", "version", "catlearn", "params", "metadata"}
 
 
 def load(path: str | os.PathLike[str]) -> Saved:
     """Read a file written by :func:`save`. Raises :class:`MissingFileError`,
-    :class:`VersionError` or :class:`FormatError` (truncated, corrupted or
-    mismatched file) and never returns part of a file."""
-    path = os.fspath(path)
+    :class:`VersionError` or :class:`FormatError` (truncated, corrupted,
+    compressed or mismatched file, or anything :func:`save` would not write)
+    and never returns part of a file. The work done and the memory held are
+    bounded by the file's size: every entry's size is checked against its
+    declared shape before it is read (``docs/saving.md``)."""
+    path = as_path(path, MissingFileError, "cannot load")
     if not os.path.isfile(path):
         raise MissingFileError(
             f"no catlearn save file at {path!r}. Fix: check the path "
@@ -535,48 +302,81 @@ def load(path: str | os.PathLike[str]) -> Saved:
         )
     fix = "Fix: re-save the model with catlearn.io.save (or restore a backup)."
     try:
-        with open(path, "rb") as f:
-            blob = f.read()
-        with zipfile.ZipFile(io.BytesIO(blob)) as zf:
-            names = set(zf.namelist())
-            if HEADER not in names:
-                raise FormatError(
-                    f"{path!r} is a zip but has no {HEADER!r} header, so it is "
-                    f"not a catlearn save file. {fix}"
+        with ZipReader(path, fix) as z:
+            if HEADER not in z.names:
+                raise z.fail(
+                    f"the zip has no {HEADER!r} header, so it is not a catlearn "
+                    "save file"
                 )
-            header = json.loads(zf.read(HEADER))
-            if not isinstance(header, dict) or header.get("format") != FORMAT:
-                raise FormatError(
-                    f"{path!r}: the header's format is not {FORMAT!r}. {fix}"
-                )
-            version = _check_version(
-                header.get("version"), repr(path), header.get("catlearn")
-            )
-            for v in range(version, VERSION):
-                header = _UPGRADES[v](header)
-            diagram = from_json(zf.read(DIAGRAM), f"{path!r} ({DIAGRAM})")
-            params = {}
-            for name, info in header["params"].items():
-                with zf.open(info["file"]) as f:
-                    a = np.lib.format.read_array(f, allow_pickle=False)
-                if a.dtype.str != info["dtype"] or list(a.shape) != info["shape"]:
-                    raise FormatError(
-                        f"{path!r}: parameter {name!r} is {a.dtype.str} "
-                        f"{list(a.shape)} but the header says {info['dtype']} "
-                        f"{info['shape']}. {fix}"
+            header = z.json(HEADER, allow_nan=False)
+            version, header = _read_header(z, header, path)
+            diagram = from_json(z.text(DIAGRAM), f"{path!r} ({DIAGRAM})")
+            declared = {n: tuple(i["shape"]) for n, i in header["params"].items()}
+            problem = mismatch(diagram, declared)
+            if problem:
+                raise z.fail(f"the params do not match its diagram: {problem}")
+            for name, info in header["params"].items():  # all checked, then read
+                dtype, shape = z.npy(info["file"])
+                if dtype.str != info["dtype"] or list(shape) != info["shape"]:
+                    raise z.fail(
+                        f"parameter {clip(name, 80)!r} is {dtype.str} {list(shape)}"
+                        f" but the header says {info['dtype']} {info['shape']}"
                     )
-                params[name] = a
-            metadata = header.get("metadata") or {}
+            params = {n: z.array(i["file"]) for n, i in header["params"].items()}
     except FormatError:
         raise
     except READ_ERRORS as e:
         raise FormatError(
             f"{path!r} is truncated or corrupted, or not a catlearn save file "
-            f"({type(e).__name__}: {e}). {fix}"
+            f"({type(e).__name__}: {clip(str(e), 300)}). {fix}"
         ) from e
-    problem = _mismatch(diagram, {n: a.shape for n, a in params.items()})
-    if problem:
-        raise FormatError(
-            f"{path!r}: the params do not match its diagram: {problem}. {fix}"
+    return Saved(diagram, params, header["metadata"], version)
+
+
+def _read_header(z: ZipReader, header: Any, path: str) -> tuple[int, Any]:
+    """Check a model's header as strictly as :func:`save` writes it (upgrading
+    an older version's first); return the version it was written in."""
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise z.fail(f"the header's format is not {FORMAT!r}")
+    writer = header.get("catlearn")
+    version = _check_version(header.get("version"), repr(path), writer)
+    for v in range(version, VERSION):
+        header = _UPGRADES[v](header)
+    header.setdefault("metadata", {})
+    unknown = sorted(set(header) - _HEADER_KEYS)
+    if unknown or not isinstance(writer, str | None):
+        raise z.fail(f"the header has unknown keys {clip(unknown)}")
+    if not isinstance(header["metadata"], dict):
+        raise z.fail(
+            f"the metadata is a {type(header['metadata']).__name__}, not a dict"
         )
-    return Saved(diagram, params, metadata, version)
+    params = header.get("params")
+    if not isinstance(params, dict):
+        raise z.fail("the header's params are not a dict {name: entry}")
+    files: set[str] = set()
+    for name, info in params.items():
+        shape = info.get("shape") if isinstance(info, dict) else None
+        ok = (
+            isinstance(info, dict)
+            and set(info) == {"dtype", "shape", "file"}
+            and info["dtype"] in DTYPES
+            and isinstance(shape, list)
+            and all(type(n) is int and n >= 0 for n in shape)
+            and isinstance(info["file"], str)
+            and info["file"] not in (HEADER, DIAGRAM, *files)
+        )
+        if not ok:
+            raise z.fail(
+                f"parameter {clip(name, 80)!r} has the entry {clip(info, 200)}, "
+                "not {'dtype': one of catlearn's dtypes, 'shape': [sizes], 'file': "
+                "an entry of its own}"
+            )
+        files.add(info["file"])
+    if z.names != {HEADER, DIAGRAM, *files}:
+        missing = sorted({DIAGRAM, *files} - z.names)
+        extra = sorted(z.names - {HEADER, DIAGRAM, *files})
+        raise z.fail(
+            f"its entries are not those the header names: missing "
+            f"{clip(missing)}, unexpected {clip(extra)}"
+        )
+    return version, header

@@ -29,13 +29,24 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 from discopy.monoidal import Ty
 
 from ._errors import TypeSpecError
 from .diagrams import Box, Copy, Diagram, Id, Param, Swap, bits, real, spec
+from .diagrams._memory import check_memory
+from .diagrams._specs import GATE_CHOICES as GATE_CHOICES
+from .diagrams._specs import RELAXATIONS as RELAXATIONS
+from .diagrams._specs import (
+    SEEDS,
+    check_seed,
+    check_wiring_size,
+    is_count,
+    is_temperature,
+    wiring_bytes,
+)
 
 B1 = bits(1)
 AND = Box("AND", B1 @ B1, B1)
@@ -56,8 +67,6 @@ def gate(op: str, n: int = 1) -> Diagram:
     return Box(op, bits(n) @ bits(n), bits(n))
 
 
-RELAXATIONS = ("sin", "sigmoid", "softmax", "gumbel")
-GATE_CHOICES = ("softmax", "gumbel")  # relaxations with 16 logits per gate
 RESIDUAL_CONFIDENCE = 0.9  # a residual-initialised table says "pass a" at 90 %
 PASS_A = 3  # index of the gate "a" among the 16: its table 0011 is binary 3
 
@@ -138,15 +147,26 @@ def lut(name: str = "lut", relax: str = "sin", n_inputs: int = 2) -> Diagram:
     return (_table(name, 1, relax) @ B1 @ B1) >> gate
 
 
-@functools.lru_cache(maxsize=64)
 def wiring(n_in: int, n_out: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The fixed random inputs ``(a, b)`` of ``n_out`` gates over ``n_in`` wires.
 
     Every input is used about equally (the ``2 n_out`` input slots cycle
     through shuffled copies of ``range(n_in)``, as difflogic's random
     connections do), and no gate reads one wire twice when ``n_in > 1``.
-    Deterministic in ``seed``; read-only arrays.
+    Deterministic in ``seed``; read-only arrays. Sizes whose drawing would
+    take hours or more memory than is free raise ``ShapeError`` first.
     """
+    where = f"wiring({n_in!r}, {n_out!r}, {seed!r})"
+    for what, n in (("n_in", n_in), ("n_out", n_out)):
+        if not is_count(n):
+            raise TypeSpecError(f"{where}: {what} must be a positive int, got {n!r}.")
+    seed = check_seed(seed, where)
+    check_wiring_size(int(n_in), int(n_out), where)
+    return _draw_wiring(int(n_in), int(n_out), seed)
+
+
+@functools.lru_cache(maxsize=64)
+def _draw_wiring(n_in: int, n_out: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     reps = -(-2 * n_out // n_in)
     slots = np.concatenate([rng.permutation(n_in) for _ in range(reps)])[: 2 * n_out]
@@ -172,8 +192,13 @@ def lut_layer(
     ``Smooth`` with ``relax="softmax"`` or ``"gumbel"`` the parameter array
     holds 16 logits per gate instead (``Program.param_shapes``)."""
     for what, n in (("n_in", n_in), ("n_out", n_out)):
-        if not isinstance(n, int) or n < 1:
-            raise TypeSpecError(f"lut_layer: {what} must be a positive int, got {n!r}.")
+        if not is_count(n):
+            raise TypeSpecError(
+                f"lut_layer: {what} must be a positive int, got {n!r} "
+                f"({type(n).__name__}). Fix: e.g. cl.logic.lut_layer(16, 32)."
+            )
+    n_in, n_out = int(n_in), int(n_out)
+    seed = check_seed(seed, f"lut_layer({n_in}, {n_out}, seed={seed!r})")
     box = Box(
         "lut_layer",
         bits(4 * n_out) @ bits(n_in),
@@ -187,12 +212,23 @@ def group_sum(n: int, k: int, tau: float = 1.0) -> Diagram:
     """``bits(n) -> real(k)``: the number of ones in each of ``k`` consecutive
     groups of ``n / k`` bits (divided by the temperature ``tau`` under
     ``Smooth``; exact counts under ``Boolean``)."""
-    if not isinstance(k, int) or k < 1 or n % k:
+    if not is_count(n):
         raise TypeSpecError(
-            f"group_sum({n}, {k}): {n} bits do not split into {k} equal groups. "
-            f"Fix: make the last layer's width a multiple of {k}."
+            f"group_sum: n must be a positive int, got {n!r}. Fix: the width "
+            "of the layer it reads, e.g. cl.logic.group_sum(64, 2)."
         )
-    return Box("group_sum", bits(n), real(k), data=spec(k=k, tau=float(tau)))
+    if not is_count(k) or n % k:
+        raise TypeSpecError(
+            f"group_sum({n}, {k!r}): {n} bits do not split into {k!r} equal "
+            "groups. Fix: a positive int k that divides n (the last layer's "
+            "width), e.g. k=2 for a width of 64."
+        )
+    if not is_temperature(tau):
+        raise TypeSpecError(
+            f"group_sum({n}, {k}): tau {tau!r} is not a finite temperature > 0 "
+            "(the counts are divided by it). Fix: tau=1.0, or leave it out."
+        )
+    return Box("group_sum", bits(n), real(k), data=spec(k=int(k), tau=float(tau)))
 
 
 def network(
@@ -211,10 +247,33 @@ def network(
     ``n_classes=None``: no ``group_sum``; the last layer's ``widths[-1]`` bits
     are the outputs (a circuit ``bits(n_in) -> bits(widths[-1])``, for exact
     functions with one target per output bit)."""
+    if isinstance(widths, str) or not isinstance(widths, Iterable):
+        raise TypeSpecError(
+            f"network: widths must be a list of layer widths, got {widths!r} "
+            f"({type(widths).__name__}). Fix: e.g. widths=[64, 64]."
+        )
     widths = list(widths)
     if not widths:
-        raise TypeSpecError("network needs at least one layer width, e.g. [64, 64].")
+        raise TypeSpecError(
+            "network needs at least one layer width, got widths=[]. Fix: e.g. "
+            "widths=[64, 64]."
+        )
+    if n_classes is not None and not is_count(n_classes):
+        raise TypeSpecError(
+            f"network: n_classes must be a positive int (or None: no group_sum), "
+            f"got {n_classes!r}. Fix: e.g. n_classes=2."
+        )
+    where = f"network({n_in!r}, {widths!r}, {n_classes!r}, seed={seed!r})"
+    seed = check_seed(seed, where)
+    if seed + len(widths) - 1 >= SEEDS:  # layer i is wired with seed + i
+        check_seed(
+            seed + len(widths) - 1,
+            f"{where}, layer {len(widths) - 1} (wired with seed + {len(widths) - 1})",
+            f"seed={SEEDS - len(widths)} at most for {len(widths)} layers",
+        )
     sizes = [n_in, *widths]
+    if all(is_count(n) for n in sizes):  # else lut_layer says what is wrong
+        check_memory(where, network_bytes(sizes, relax), "fewer or narrower layers")
     layers = [
         lut_layer(a, b, seed=seed + i, name=f"{name}.{i}", relax=relax)
         for i, (a, b) in enumerate(zip(sizes, widths, strict=False))
@@ -223,3 +282,16 @@ def network(
         return Diagram.then(Id(bits(n_in)), *layers)
     tau = math.sqrt(widths[-1] / n_classes) if tau is None else tau
     return Diagram.then(Id(bits(n_in)), *layers, group_sum(widths[-1], n_classes, tau))
+
+
+def network_bytes(sizes: Sequence[int], relax: str = "sin") -> int:
+    """About how much memory a network of lut layers ``sizes[0] -> sizes[1] ->
+    ...`` needs to exist: every layer's wiring and float32 tables (16 logits
+    per gate for ``softmax``/``gumbel``, else 4), and the largest transient of
+    drawing one layer's wiring."""
+    per_gate = 4 * (16 if relax in GATE_CHOICES else 4)
+    kept, peak = 0, 0
+    for a, b in zip(sizes, sizes[1:], strict=False):
+        k, p = wiring_bytes(int(a), int(b))
+        kept, peak = kept + k + per_gate * int(b), max(peak, p)
+    return kept + peak

@@ -12,10 +12,12 @@ generators that ``cl.Smooth()`` interprets.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from ._errors import TypeSpecError
 from .diagrams import Box, Diagram, Id, Param, real
+from .diagrams._specs import is_count
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "softmax")
 
@@ -89,7 +91,14 @@ def mlp(
     """Dense layers ``sizes[0] -> ... -> sizes[-1]``, ``activation`` between
     them and none after the last (the outputs are logits). Layer ``i`` has
     parameters ``{name}.{i}.w`` and ``{name}.{i}.b``."""
+    if isinstance(sizes, str) or not isinstance(sizes, Iterable):
+        raise TypeSpecError(
+            f"mlp: sizes must be a list of layer sizes, got {sizes!r} "
+            f"({type(sizes).__name__}). Fix: e.g. cl.nn.mlp([4, 16, 3])."
+        )
     sizes = list(sizes)
+    for i, n in enumerate(sizes):
+        _check_size(n, f"mlp({sizes}): sizes[{i}]")
     if len(sizes) < 2:
         raise TypeSpecError(
             f"mlp({sizes}) needs at least two sizes (inputs and outputs), e.g. "
@@ -106,12 +115,20 @@ def activation_box(activation: str, n: int) -> Diagram:
     """The elementwise box named ``activation`` on ``real(n)``."""
     if activation not in ACTIVATIONS:
         raise TypeSpecError(
-            f"activation {activation!r} is not one of {ACTIVATIONS} (or None)."
+            f"activation {activation!r} is not one of {ACTIVATIONS} (or None). "
+            'Fix: e.g. activation="relu", or None for a linear layer.'
         )
     return _elementwise(activation, n)
 
 
+def _check_size(n: Any, what: str) -> int:
+    if not is_count(n):
+        raise TypeSpecError(
+            f"{what} must be a positive int (a number of features), got {n!r} "
+            f"({type(n).__name__}). Fix: e.g. 16."
+        )
+    return int(n)
+
+
 def _fan_in(n_in: int) -> float:
-    if not isinstance(n_in, int) or n_in < 1:
-        raise TypeSpecError(f"n_in must be a positive int, got {n_in!r}.")
-    return 1.0 / math.sqrt(n_in)
+    return 1.0 / math.sqrt(_check_size(n_in, "n_in"))

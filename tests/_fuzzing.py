@@ -59,3 +59,45 @@ def same(a: Any, b: Any) -> bool:
         and a.shape == b.shape
         and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
     )
+
+
+# -- crafted zip files (saved models and checkpoints) --------------------------------
+def rezip(
+    blob: bytes,
+    replace: dict[str, bytes] | None = None,
+    drop: tuple[str, ...] = (),
+    deflate: tuple[str, ...] = (),
+) -> bytes:
+    """The zip ``blob`` with entries replaced (or added), dropped or DEFLATEd."""
+    import io
+    import zipfile
+
+    replace = dict(replace or {})
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(blob)) as zin, zipfile.ZipFile(out, "w") as zout:
+        for name in zin.namelist():
+            if name not in drop:
+                data = replace.pop(name, None)
+                data = zin.read(name) if data is None else data
+                how = zipfile.ZIP_DEFLATED if name in deflate else zipfile.ZIP_STORED
+                zout.writestr(name, data, compress_type=how)
+        for name, data in replace.items():
+            zout.writestr(name, data)
+    return out.getvalue()
+
+
+def npy(array: Any) -> bytes:
+    """The ``.npy`` bytes of ``array`` (any dtype numpy writes without pickle)."""
+    import io
+
+    f = io.BytesIO()
+    np.lib.format.write_array(f, np.asarray(array), allow_pickle=False)
+    return f.getvalue()
+
+
+def entries(blob: bytes) -> dict[str, bytes]:
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(blob)) as z:
+        return {n: z.read(n) for n in z.namelist()}

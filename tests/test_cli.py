@@ -118,7 +118,7 @@ def test_bad_usage_is_one_line_and_status_2(argv, prog, message, capsys):
 
 CONFIG_ERRORS = {
     "epoch = 3\n": "unknown key 'epoch' (allowed keys: model, dataset,",
-    "epochs = 'ten'\n": "key 'epochs' must be a int",
+    "epochs = 'ten'\n": "key 'epochs' must be an int",
     "epochs = [\n": "is not valid TOML",
 }
 

@@ -20,11 +20,12 @@ from hypothesis import strategies as st
 
 import catlearn as cl
 from catlearn.io import FormatError, SaveError
+from catlearn.learn import _checkpoint
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _fuzzing import fails_well, fuzz, same, snapshot  # noqa: E402
+from _fuzzing import entries, fails_well, fuzz, npy, rezip, same, snapshot  # noqa: E402
 
-N_LOAD, N_JSON, N_SAVE = 60, 60, 25
+N_LOAD, N_JSON, N_SAVE, N_CRAFT = 60, 60, 25, 60
 SMOOTH_NET = cl.nn.mlp([3, 4, 2], name="mlp")
 TWO_IN = cl.Box("add", cl.real(2) @ cl.real(2), cl.real(2))
 LOGIC_NET = cl.logic.network(4, [8], 2, seed=0)
@@ -204,3 +205,106 @@ def test_save_bad_targets(tmp_path_factory, where, how):
         assert where == "ok" and how == "none"
         assert same(cl.load(path).params, before)
     assert same(params, before)
+
+
+# -- crafted files: mutated headers, entries, sizes and compression ------------------
+@st.composite
+def crafted(draw: Any, blob: bytes) -> bytes:
+    """A zip made from ``blob`` by one deliberate change of the kind an attacker
+    makes: a JSON entry mutated, a .npy header that lies about its shape or
+    dtype, entries DEFLATEd, dropped, added or renamed, or a size field in the
+    central directory changed."""
+    files = entries(blob)
+    names = sorted(files)
+    how = draw(
+        st.sampled_from(["json", "shape", "dtype", "deflate", "drop", "add", "size"])
+    )
+    if how == "json":
+        name = draw(st.sampled_from([n for n in names if n.endswith(".json")]))
+        value = _mutate(json.loads(files[name]), draw)
+        return rezip(blob, {name: json.dumps(value).encode()})
+    arrays = [n for n in names if n.endswith(".npy")]
+    if how in ("shape", "dtype"):
+        name = draw(st.sampled_from(arrays))
+        old = np.load(io.BytesIO(files[name]), allow_pickle=False)
+        if how == "shape":
+            shape = tuple(draw(st.lists(st.integers(0, 10**9), max_size=3)))
+            head = io.BytesIO()
+            np.lib.format.write_array_header_1_0(
+                head, {"descr": old.dtype.str, "fortran_order": False, "shape": shape}
+            )
+            data = head.getvalue() + old.tobytes()[: draw(st.integers(0, 64))]
+        else:
+            kinds = ["<c8", ">f4", "<U1", "|V4", "<M8[s]", "<i8", "|b1", "<f2", ">i2"]
+            data = npy(np.zeros(old.shape, draw(st.sampled_from(kinds))))
+        return rezip(blob, {name: data})
+    if how == "deflate":
+        return rezip(blob, deflate=tuple(draw(st.lists(st.sampled_from(names)))))
+    if how == "drop":
+        return rezip(blob, drop=(draw(st.sampled_from(names)),))
+    if how == "add":
+        name = draw(st.sampled_from([*names, "params/99.npy", "opt/99.npy", "x"]))
+        return rezip(blob, {name: draw(st.sampled_from([b"", b"{}", npy(0)]))})
+    b = bytearray(blob)
+    starts = [i for i in range(len(b) - 4) if b[i : i + 4] == b"PK\x01\x02"]
+    at = draw(st.sampled_from(starts)) + draw(st.sampled_from([20, 24]))
+    b[at : at + 4] = draw(st.integers(0, 2**32 - 1)).to_bytes(4, "little")
+    return bytes(b)
+
+
+@fuzz(N_CRAFT)
+@given(data=st.data())
+def test_load_crafted_models(saved, tmp_path_factory, data):
+    """``cl.load`` of a crafted model file: a CatlearnError naming the file
+    and a fix, or (a change nobody reads, e.g. in the metadata) a model; the
+    file unchanged either way."""
+    _, blob = saved
+    bad = data.draw(crafted(blob))
+    target = str(tmp_path_factory.getbasetemp() / "crafted.catlearn")
+    with open(target, "wb") as f:
+        f.write(bad)
+    try:
+        got = cl.load(target)
+    except cl.CatlearnError as e:
+        fails_well(e, repr(target))
+    else:
+        event("ok")
+        assert got.diagram == SMOOTH_NET and set(got.params) == set(MLP_PARAMS)
+    with open(target, "rb") as f:
+        assert f.read() == bad, "load modified the file"
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory: Any) -> tuple[bytes, dict[str, Any], Any, Any]:
+    """A checkpoint of a tiny run, its fingerprint and fresh params/state."""
+    path = str(tmp_path_factory.mktemp("ckpt") / "run.ckpt")
+    x = (np.arange(48, dtype=np.float32) % 5).reshape(16, 3) / 5
+    y = (np.arange(16) % 2).astype(np.int32)
+    optimiser = cl.optim.adam(0.01)
+    cl.fit(SMOOTH_NET, (x, y), epochs=1, batch_size=8, progress=False,
+           optimiser=optimiser, checkpoint=path)  # fmt: skip
+    with open(path, "rb") as f:
+        blob = f.read()
+    fp = json.loads(entries(blob)["checkpoint.json"])["fingerprint"]
+    return blob, fp, MLP_PARAMS, optimiser.init(MLP_PARAMS)
+
+
+@fuzz(N_CRAFT)
+@given(data=st.data())
+def test_resume_crafted_checkpoints(checkpoint, tmp_path_factory, data):
+    """Reading a crafted checkpoint for its own run: a CatlearnError naming
+    the file and a fix, or a state; the file unchanged either way."""
+    blob, fp, params, opt_state = checkpoint
+    bad = data.draw(crafted(blob))
+    target = str(tmp_path_factory.getbasetemp() / "crafted.ckpt")
+    with open(target, "wb") as f:
+        f.write(bad)
+    try:
+        state = _checkpoint.read(target, params, opt_state, fp)
+    except cl.CatlearnError as e:
+        fails_well(e, repr(target))
+    else:
+        event("ok")
+        assert set(state.params) == set(params) and state.epoch == 1
+    with open(target, "rb") as f:
+        assert f.read() == bad, "reading modified the checkpoint"

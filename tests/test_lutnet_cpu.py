@@ -3,11 +3,14 @@
 layer's activations, the input cotangent, the per-parameter votes and their
 parity (Boolean's parameter cotangent). Odd batches (a partial last word, a
 partial last tile), odd widths, one wire, one layer and several, tables from
-``prog.init`` and random bits."""
+``prog.init`` and random bits. How the library is built, cached and verified:
+``tests/test_kernel_cache.py``."""
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 
 import jax
 import jax.numpy as jnp
@@ -143,18 +146,11 @@ def test_bad_arguments_name_the_object_and_the_fix():
         K.forward(x, tables, wirings, threads=0)
 
 
-def test_a_failed_build_raises_with_the_compilers_message(monkeypatch, tmp_path):
-    monkeypatch.setenv("CATLEARN_CACHE", str(tmp_path))
-    monkeypatch.setenv("CXX", "/bin/false")
-    with pytest.raises(BackendError, match=r"compiling the fused CPU kernel failed"):
-        K._compile()
-    assert not list(tmp_path.iterdir())  # no half-written library left behind
-    monkeypatch.setenv("CXX", str(tmp_path / "no-such-compiler"))
-    with pytest.raises(BackendError, match=r"needs a C\+\+ compiler.*set CXX"):
-        K._compile()
-
-
-def test_the_library_is_cached_by_content():
+def test_the_library_is_cached_by_content_with_its_manifest():
     path = K.build()
     assert path.exists() and path.name.startswith("lutnet-") and path.suffix == ".so"
     assert K.build() == path  # registered once, the same library
+    manifest = json.loads(path.with_suffix(".json").read_text())
+    assert manifest["library"] == path.name
+    assert manifest["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert K.unavailable_reason() is None

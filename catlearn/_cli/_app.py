@@ -49,6 +49,21 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message, self.prog)
 
 
+def _seed(text: str) -> int:
+    """The type of every ``--seed``: an int from 0 to 2**32 - 1, as cl.fit."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid seed {text!r}: give a whole number from 0 to 2**32 - 1 = "
+            f"{specs.SEEDS - 1} written out in digits, e.g. --seed 0"
+        ) from None
+    try:
+        return specs.check_seed(value, "it")
+    except UsageError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def _formatter(prog: str) -> argparse.HelpFormatter:
     return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
 
@@ -107,7 +122,7 @@ examples:
                    help="passes over the training split (default 10)")
     p.add_argument("--batch-size", type=int, metavar="N", default=S,
                    help="examples per step (default 32)")
-    p.add_argument("--seed", type=int, metavar="N", default=S,
+    p.add_argument("--seed", type=_seed, metavar="N", default=S,
                    help="seed of the wiring, initialisation and shuffling "
                    "(default 0)")
     p.add_argument("--flips", type=int, metavar="N", default=S,
@@ -158,7 +173,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
              "print the test accuracies.", "example:\n  catlearn demo --quick")
     d.add_argument("--quick", action="store_true",
                    help="a small network and a few epochs (seconds)")
-    d.add_argument("--seed", type=int, default=0, metavar="N", help="default 0")
+    d.add_argument("--seed", type=_seed, default=0, metavar="N", help="default 0")
     subs["demo"] = d
 
     subs["train"] = _train_parser(sub)
@@ -228,7 +243,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
                      help="run every law after a failure")
     law.add_argument("--shrink", action="store_true",
                      help="shrink a failure to a minimal counterexample (slower)")
-    law.add_argument("--seed", type=int, default=0, metavar="N", help="default 0")
+    law.add_argument("--seed", type=_seed, default=0, metavar="N", help="default 0")
     subs["laws"] = law
 
     dr = _add(sub, "draw", "draw a model's string diagram",
@@ -242,7 +257,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     dr.add_argument("--model", metavar="SPEC", help="draw this spec instead")
     dr.add_argument("--dataset", metavar="NAME",
                     help="inputs and classes of a network spec")
-    dr.add_argument("--seed", type=int, default=0, metavar="N",
+    dr.add_argument("--seed", type=_seed, default=0, metavar="N",
                     help="wiring seed of a network spec")
     subs["draw"] = dr
     return parser, subs

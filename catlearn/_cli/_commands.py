@@ -17,8 +17,12 @@ import numpy as np
 from .. import io
 from ..diagrams import Diagram
 from ..export import export as export_circuit
+from ..export._export import file_format
+from ..export._names import check_name
+from ..export._names import check_path as check_circuit_path
 from ..functors import Boolean, Functor
 from ..learn import evaluate, fit
+from ..learn._paths import output_path, run_paths
 from . import _specs as specs
 from ._specs import UsageError
 
@@ -81,6 +85,12 @@ def settings(args: argparse.Namespace) -> dict[str, Any]:
 
 def train(args: argparse.Namespace) -> int:
     s = settings(args)
+    if "checkpoint_every" in s and "checkpoint" not in s:
+        raise UsageError("checkpoint_every needs a checkpoint file: add --checkpoint "
+                         "PATH")
+    # fail before training, not after: every file it writes or reads, first
+    run_paths("", {k: f"--{k}" for k in (*FIT_OPTIONS, "out")},
+              **{k: s.get(k) for k in ("plot", "checkpoint", "resume", "out")})
     functor = specs.semantics(s["semantics"])
     model = specs.parse_model(s["model"]) if "model" in s else None
     data = specs.load_data(s["dataset"])
@@ -88,9 +98,6 @@ def train(args: argparse.Namespace) -> int:
     optimiser = specs.optimiser(s, model)
     loss_name, loss = specs.loss(s)
     extra = {k: s[k] for k in FIT_OPTIONS if k in s}
-    if "checkpoint_every" in s and "checkpoint" not in s:
-        raise UsageError("checkpoint_every needs a checkpoint file: add --checkpoint "
-                         "PATH")
     supported = inspect.signature(fit).parameters
     missing = [k for k in extra if k not in supported]
     if missing:
@@ -98,11 +105,6 @@ def train(args: argparse.Namespace) -> int:
             f"this catlearn's cl.fit has no {missing[0]!r} argument, so "
             f"--{missing[0].replace('_', '-')} cannot work; upgrade catlearn"
         )
-    for key in ("out", "plot", "checkpoint"):  # fail before training, not after
-        folder = pathlib.Path(s[key]).parent if key in s else pathlib.Path()
-        if not folder.is_dir():
-            raise CommandError(f"cannot write {key} {s[key]!r}: no folder "
-                               f"{str(folder)!r}")
     diagram = model.build(data, s["seed"])
     train_xy, test_xy = data.split("train", functor), data.split("test", functor)
     quiet = s["quiet"]
@@ -201,7 +203,7 @@ def _load(path: str) -> io.Saved:
 
 
 def evaluate_file(args: argparse.Namespace) -> int:
-    saved = _load(args.file)
+    saved = _load(specs.check_path(args.file, "FILE"))
     meta = saved.metadata
     name = args.dataset or meta.get("dataset")
     if name is None:
@@ -221,6 +223,9 @@ def evaluate_file(args: argparse.Namespace) -> int:
 
 
 def export_file(args: argparse.Namespace) -> int:
+    specs.check_path(args.file, "FILE")
+    out = check_circuit_path(specs.check_path(args.out, "OUT"), "")  # before any work
+    check_name(args.name, file_format(out, args.format), "", "--name")
     saved = _load(args.file)
     params = specs.params_for(saved.diagram, saved.params, Boolean())
     if params is not saved.params:
@@ -247,22 +252,24 @@ DRAW_SUFFIXES = (".png", ".svg", ".pdf")
 
 
 def draw(args: argparse.Namespace) -> int:
-    paths = args.paths
-    if args.model is not None:
-        if len(paths) != 1:
-            raise UsageError("with --model, give only the picture to write, e.g. "
-                             "catlearn draw --model mlp:4,16,3 mlp.png")
-        data = specs.load_data(args.dataset) if args.dataset else None
-        diagram = specs.parse_model(args.model).build(data, args.seed)
-    else:
-        if len(paths) != 2:
-            raise UsageError("give a model file and the picture to write (FILE "
-                             "OUT.png), or --model SPEC and OUT.png")
-        diagram = _load(paths[0]).diagram
+    paths = [specs.check_path(p, "FILE" if i < len(args.paths) - 1 else "OUT")
+             for i, p in enumerate(args.paths)]
+    if args.model is not None and len(paths) != 1:
+        raise UsageError("with --model, give only the picture to write, e.g. "
+                         "catlearn draw --model mlp:4,16,3 mlp.png")
+    if args.model is None and len(paths) != 2:
+        raise UsageError("give a model file and the picture to write (FILE "
+                         "OUT.png), or --model SPEC and OUT.png")
     out = paths[-1]
     if pathlib.Path(out).suffix not in DRAW_SUFFIXES:
         raise UsageError(f"cannot tell the picture format of {out!r} (choose a "
                          f"suffix from {specs.choices(DRAW_SUFFIXES)})")
+    output_path(out, "OUT", "", "model.png")  # before any work
+    if args.model is not None:
+        data = specs.load_data(args.dataset) if args.dataset else None
+        diagram = specs.parse_model(args.model).build(data, args.seed)
+    else:
+        diagram = _load(paths[0]).diagram
     diagram.draw(out)
     print(f"wrote {out}")
     return 0

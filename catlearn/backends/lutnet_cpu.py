@@ -38,8 +38,11 @@ leaves the other cores to XLA and to other calls.
 (about 5 s) with ``$CXX`` (else ``c++``, ``g++``, ``clang++``) and ``FLAGS``,
 into ``$CATLEARN_CACHE`` (else ``~/.cache/catlearn``), under a name hashing the
 source, the compiler, the flags, the CPU's feature flags and the jaxlib
-version; written to a temporary name and renamed, so processes that build at
-once do not collide.
+version, by :mod:`catlearn.backends._build`: one process compiles (a lock) to a
+temporary name, renamed into place with a manifest of its SHA-256; a cached
+library is loaded only if the directory and the file are the user's own and
+writable by no one else and the hash matches (the threat model is there).
+``unavailable_reason()`` says why not, with the fix.
 
 **Measured** (2026-11-24, Intel Xeon (Sapphire Rapids: AVX-512, VPOPCNTDQ, 2 MiB
 L2 per core), gcc 12.2, jax 0.10.2, ``taskset -c 0``; fastest of 15 interleaved
@@ -70,12 +73,8 @@ rows (slower: 31 ms).
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import os
 import platform
-import shutil
-import subprocess
-import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -87,17 +86,18 @@ import jaxlib
 import numpy as np
 
 from .._errors import BackendError, ShapeError
+from . import _build
 
 Array = Any
 Wiring = tuple[np.ndarray, np.ndarray]
 TILES = (8, 16, 32, 64)  # tile widths in words, as built (LUTNET_TILES)
 FLAGS = ("-O3", "-march=native", "-std=c++17", "-shared", "-fPIC")
-SOURCES = ("lutnet.cc", "lutnet.h")
+SOURCES = ("lutnet.cc", "lutnet.h")  # compiled, included
 FORWARD, REVERSE = "catlearn_lutnet_forward", "catlearn_lutnet_reverse"
 TILE_BYTES = 1 << 20  # the tile buffers' share of a core's L2 cache
 
 _lock = threading.Lock()
-_built: dict[str, Any] = {}  # once per process: "path" and "lib", or "error"
+_built: dict[str, Any] = {}  # once per process: "path", "lib", ..., or "error"
 
 
 # -- the calls ------------------------------------------------------------------
@@ -272,34 +272,45 @@ def _threads(threads: int) -> int:
 
 # -- building -------------------------------------------------------------------
 def available() -> bool:
-    """Whether the kernel builds here (a C++ compiler and the XLA FFI headers);
-    builds and registers it if needed. Never raises."""
+    """Whether the kernel builds and loads here; builds and registers it if
+    needed. Never raises."""
+    return unavailable_reason() is None
+
+
+def unavailable_reason() -> str | None:
+    """``None`` if the kernel builds and loads here (building and registering it
+    if needed), else why not: the message of the error ``build`` raises, which
+    names the fix. Never raises."""
     try:
         build()
-    except Exception:  # whatever stops the build, the answer is "no"
-        return False
-    return True
+    except BackendError as e:
+        return str(e)
+    except Exception as e:  # whatever else stops the build, the answer is "no"
+        return f"building the fused CPU kernel failed: {type(e).__name__}: {e}"
+    return None
 
 
 def build() -> Path:
-    """Compile the kernel unless it is cached, and register its FFI targets with
-    JAX (once per process). Returns the shared library's path; raises
-    ``BackendError`` with the compiler's message and the fix."""
+    """Compile the kernel unless a verified build is cached, and register its
+    FFI targets with JAX (once per process). Returns the shared library's path;
+    raises ``BackendError`` with the reason (the compiler's message, a refused
+    cache directory or file) and the fix."""
     with _lock:
         if "error" in _built:
             raise BackendError(_built["error"])
         if "path" not in _built:
             try:
-                path = _compile()
+                built = _build.library(_recipe())
             except BackendError as e:
                 _built["error"] = str(e)
                 raise
             try:
-                lib = ctypes.cdll.LoadLibrary(str(path))
+                lib = ctypes.cdll.LoadLibrary(str(built.path))
             except OSError as e:
                 _built["error"] = (
-                    f"the fused CPU kernel {path} does not load: {e}. Fix: delete it "
-                    "to rebuild, or set CATLEARN_CACHE to another directory."
+                    f"the fused CPU kernel {built.path} does not load: {e}. Fix: "
+                    "delete it and its .json manifest to rebuild, or set "
+                    "CATLEARN_CACHE to another directory."
                 )
                 raise BackendError(_built["error"]) from e
             for name, symbol in (
@@ -308,64 +319,20 @@ def build() -> Path:
             ):
                 capsule = jax.ffi.pycapsule(getattr(lib, symbol))
                 jax.ffi.register_ffi_target(name, capsule, platform="cpu")
-            _built.update(path=str(path), lib=lib)
+            _built.update(built._asdict(), path=str(built.path), lib=lib)
         return Path(_built["path"])
 
 
-def _compile() -> Path:
-    names = [os.environ["CXX"]] if os.environ.get("CXX") else ["c++", "g++", "clang++"]
-    cxx = next((p for p in map(shutil.which, names) if p), None)
-    if cxx is None:
-        raise BackendError(
-            f"the fused CPU kernel needs a C++ compiler, and none of {names} is on "
-            "PATH. Fix: install one (e.g. apt-get install g++), or set CXX."
-        )
-    src, include = Path(__file__).parent / "csrc", jax.ffi.include_dir()
-    key = hashlib.sha256()
-    for part in (
-        *[(src / s).read_bytes() for s in SOURCES],
-        cxx.encode(),
-        " ".join(FLAGS).encode(),
-        jaxlib.__version__.encode(),
-        _cpu_flags().encode(),
-        platform.machine().encode(),
-    ):
-        key.update(part + b"\0")
-    out = _cache_dir() / f"lutnet-{key.hexdigest()[:20]}.so"
-    if out.exists():
-        return out
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=out.name + ".", suffix=".tmp", dir=out.parent)
-    except OSError as e:
-        raise BackendError(
-            f"the fused CPU kernel cannot be cached in {out.parent}: {e}. Fix: set "
-            "CATLEARN_CACHE to a writable directory."
-        ) from e
-    os.close(fd)
-    # -isystem: the include path of -I, without warnings from the FFI headers
-    cmd = [cxx, *FLAGS, "-isystem", include, str(src / "lutnet.cc"), "-o", tmp]
-    try:
-        try:
-            done = subprocess.run(cmd, capture_output=True, text=True)
-            failed, message = done.returncode != 0, done.stderr.strip()[-4000:]
-        except OSError as e:
-            failed, message = True, str(e)
-        if failed:
-            raise BackendError(
-                f"compiling the fused CPU kernel failed: {' '.join(cmd)}\n{message}\n"
-                "Fix: a compiler with C++17 (g++ >= 9, clang++ >= 10; set CXX), and "
-                f"jaxlib's FFI headers in {include}."
-            )
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return out
-
-
-def _cache_dir() -> Path:
-    return Path(os.environ.get("CATLEARN_CACHE") or Path.home() / ".cache" / "catlearn")
+def _recipe() -> _build.Recipe:
+    """The kernel's sources, flags (-isystem: the include path of -I, without
+    warnings from the FFI headers) and what else the binary depends on."""
+    src = Path(__file__).parent / "csrc"
+    return _build.Recipe(
+        stem="lutnet",
+        sources=tuple(src / s for s in SOURCES),
+        flags=(*FLAGS, "-isystem", jax.ffi.include_dir()),
+        key=(jaxlib.__version__, _cpu_flags().strip(), platform.machine()),
+    )
 
 
 def _cpu_flags() -> str:

@@ -25,7 +25,6 @@ Parameters are read off by name:
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Iterator
 from typing import Any
@@ -34,6 +33,8 @@ from discopy import cat, markov
 from discopy.monoidal import Ty
 
 from .._errors import CompositionError, ParamError, TypeSpecError
+from ._specs import INITS as INITS
+from ._specs import check_param, check_spec
 
 
 def _short(d: Any, limit: int = 80) -> str:
@@ -94,7 +95,9 @@ class Diagram(markov.Diagram):
 class Box(markov.Box, Diagram):
     """A generator ``Box(name, dom, cod)``. Functors map it by ``name``, so a
     functor needs a rule for that name. ``data`` holds a small hashable spec
-    (sizes, names, seeds), never arrays.
+    (sizes, names, seeds), never arrays. A box named after a catlearn
+    generator (``lut_layer``, ``AND``, ``matmul``, ...) is checked against its
+    wires when it is made (:func:`catlearn.diagrams.check_spec`).
     """
 
     __ambiguous_inheritance__ = (markov.Box,)
@@ -109,6 +112,10 @@ class Box(markov.Box, Diagram):
                     f"cl.bits(4) (combined with @), got {ty!r}."
                 )
         markov.Box.__init__(self, name, dom, cod, data=data, **params)
+        self._check_spec()
+
+    def _check_spec(self) -> None:
+        check_spec(self)
 
     @property
     def spec(self) -> dict[str, Any]:
@@ -155,25 +162,7 @@ class Param(Box):
             raise TypeSpecError(
                 f"Param name must be a str, got {name!r}. Fix: cl.Param(\"w\", ty)."
             )
-        if init not in INITS:
-            raise TypeSpecError(
-                f"Param {name!r}: init {init!r} is not one of {INITS}. Fix: pick "
-                "one of those."
-            )
-        if (
-            not isinstance(scale, numbers.Real)
-            or isinstance(scale, bool)
-            or not math.isfinite(scale)
-        ):
-            raise TypeSpecError(
-                f"Param {name!r}: scale {scale!r} is not a finite number. Fix: "
-                "pass a float such as scale=0.1."
-            )
-        if relax is not None and not isinstance(relax, str):
-            raise TypeSpecError(
-                f"Param {name!r}: relax {relax!r} is not a str. Fix: leave it out, "
-                'or name a relaxation such as relax="sigmoid".'
-            )
+        check_param(name, ty, init, scale, relax)
         Box.__init__(
             self,
             name,
@@ -182,6 +171,9 @@ class Param(Box):
             data=spec(init=init, scale=float(scale), relax=relax),
             color="green",
         )
+
+    def _check_spec(self) -> None:
+        pass  # checked before the box was made: check_param
 
     @property
     def ty(self) -> Ty:
@@ -194,9 +186,6 @@ class Param(Box):
             f"Param({self.name!r}, {self.cod!r}, init={s['init']!r}, "
             f"scale={s['scale']!r}{relax})"
         )
-
-
-INITS = ("normal", "uniform", "zeros", "ones", "residual")
 
 
 class Swap(markov.Swap, Box):

@@ -23,10 +23,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from discopy import markov, symmetric
-from discopy.monoidal import Ty
+from discopy.monoidal import Layer, Ty
 
 from .._errors import CompositionError
-from ._diagram import Copy, Diagram, Discard, Id, SwapTypes, as_diagram
+from ._diagram import Box, Copy, Diagram, Discard, Id, SwapTypes, as_diagram, boxes
 from ._types import Wire
 
 
@@ -41,7 +41,7 @@ def from_discopy(
     ``types[name]``). Without ``mapping``, the diagram must already be made of
     catlearn boxes and is only cast."""
     if mapping is None:
-        return as_diagram(diagram)
+        return _catlearn_boxes(as_diagram(diagram))
     if not isinstance(diagram, markov.Diagram | symmetric.Diagram):
         raise CompositionError(
             f"from_discopy takes a discopy.markov or symmetric diagram, got "
@@ -110,6 +110,29 @@ def from_discopy(
             piece = piece @ (image(item) if i % 2 == 0 else Id(ty(item)))
         parts.append(piece)
     return Diagram.then(*parts)
+
+
+def _is_plain(box: Any) -> bool:
+    """A DisCoPy box that is not catlearn's (nor a copy, discard or swap)."""
+    structural = (Box, markov.Copy, symmetric.Swap)
+    return not isinstance(box, structural) and not getattr(box, "is_dagger", False)
+
+
+def _catlearn_boxes(d: Diagram) -> Diagram:
+    """``d`` with each plain DisCoPy box (composed in with ``>>``, or cast)
+    remade as a ``cl.Box`` of the same name, wires and data: so that it has a
+    ``spec`` and, if it is named after a catlearn generator, its spec is
+    checked against its wires (``check_spec``) like any other box."""
+    if not any(_is_plain(b) for b in boxes(d)):
+        return d
+    layers = []
+    for layer in d.inside:
+        items = [
+            Box(x.name, x.dom, x.cod, data=x.data) if j % 2 and _is_plain(x) else x
+            for j, x in enumerate(layer)
+        ]
+        layers.append(Layer(*items))
+    return Diagram(tuple(layers), d.dom, d.cod)
 
 
 def _one_wire(ty: Any, where: str) -> Wire:

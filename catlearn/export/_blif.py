@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from ._names import check_name
 from ._netlist import Netlist, header, table_bit
 
 
 def blif(net: Netlist, model: str = "catlearn_net") -> str:
-    """The netlist as a BLIF model with inputs ``x0 ..`` and outputs ``y0 ..``."""
+    """The netlist as a BLIF model with inputs ``x0 ..`` and outputs ``y0 ..``;
+    ``model`` must be an identifier (:func:`~catlearn.export._names.check_name`)."""
+    check_name(model, "blif", "blif", "model")
     names = [
         f"x{n.value}" if n.op == "input" else f"n{i}" for i, n in enumerate(net.nodes)
     ]

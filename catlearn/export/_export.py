@@ -8,6 +8,7 @@ from typing import Any
 
 from ._aiger import aiger
 from ._blif import blif
+from ._names import check_name, check_path
 from ._netlist import ExportError, Netlist, netlist
 from ._verilog import verilog
 
@@ -42,20 +43,42 @@ def to_verilog(
     fold: bool = True,
 ) -> str:
     """Structural Verilog of the circuit: ``module(x, y)``, inputs ``x[i]``
-    in the order of the diagram's input bits, outputs ``y[k]``."""
+    in the order of the diagram's input bits, outputs ``y[k]``. ``module``
+    is an identifier (letters, digits, ``_``, ``$``), not a Verilog keyword."""
+    check_name(module, "verilog", "to_verilog", "module")
     return verilog(circuit(diagram, params, fold), module)
 
 
 def to_blif(
     diagram: Any, params: dict[str, Any], model: str = "catlearn_net", fold: bool = True
 ) -> str:
-    """BLIF of the circuit: inputs ``x0 ..``, outputs ``y0 ..``."""
+    """BLIF of the circuit: inputs ``x0 ..``, outputs ``y0 ..``; ``model``
+    is an identifier (letters, digits, ``_``, ``$``)."""
+    check_name(model, "blif", "to_blif", "model")
     return blif(circuit(diagram, params, fold), model)
 
 
 def to_aiger(diagram: Any, params: dict[str, Any], fold: bool = True) -> str:
     """ASCII AIGER (``.aag``) of the circuit, as an AND-inverter graph."""
     return aiger(circuit(diagram, params, fold))
+
+
+def file_format(path: pathlib.Path, format: str | None) -> str:
+    """``format``, or the one of the suffix of ``path`` when ``None``."""
+    if format is None:
+        if path.suffix not in FORMATS:
+            raise ExportError(
+                f"export: cannot tell the format of {str(path)!r} from its suffix "
+                f"{path.suffix!r}; known suffixes are {sorted(FORMATS)}. Fix: name "
+                "the file e.g. 'net.v', or pass format='verilog'."
+            )
+        return FORMATS[path.suffix]
+    if format not in FORMATS.values():
+        raise ExportError(
+            f"export: format {format!r} is not one of {sorted(FORMATS.values())}. "
+            "Fix: e.g. format='verilog', or leave it out to follow the suffix."
+        )
+    return format
 
 
 def export(
@@ -68,20 +91,13 @@ def export(
 ) -> ExportReport:
     """Write the circuit to ``path``; ``format`` (``"verilog"``, ``"blif"``,
     ``"aiger"``) defaults to the one of the suffix (``.v``, ``.blif``,
-    ``.aag``). ``name`` is the Verilog module or BLIF model."""
-    path = pathlib.Path(path)
-    if format is None:
-        if path.suffix not in FORMATS:
-            raise ExportError(
-                f"export: cannot tell the format of {str(path)!r} from its suffix "
-                f"{path.suffix!r}; known suffixes are {sorted(FORMATS)}. Fix: name "
-                "the file e.g. 'net.v', or pass format='verilog'."
-            )
-        format = FORMATS[path.suffix]
-    if format not in FORMATS.values():
-        raise ExportError(
-            f"export: format {format!r} is not one of {sorted(FORMATS.values())}."
-        )
+    ``.aag``). ``name`` is the Verilog module or BLIF model: an identifier
+    (letters, digits, ``_``, ``$``; for Verilog not a keyword). The name, the
+    format and the path are checked before the circuit is built; nothing is
+    written if any is wrong (:class:`ExportError`)."""
+    path = check_path(path, "export")
+    format = file_format(path, format)
+    check_name(name, format, "export")
     raw = netlist(diagram, params)
     net = raw.fold() if fold else raw
     if format == "verilog":

@@ -46,7 +46,8 @@ FIXED = {"AND": 1, "XOR": 6, "OR": 7}
 
 class ExportError(CatlearnError, ValueError):
     """A diagram cannot be exported as a circuit (a generator with no gate
-    reading, a learned table that is not a constant, an unknown format)."""
+    reading, a learned table that is not a constant, an unknown format, a
+    module name that is not an identifier, a path that cannot be written)."""
 
 
 class Node(NamedTuple):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._names import check_name
 from ._netlist import Netlist, header
 
 # The expression of each of the 16 tables on operands a, b.
@@ -14,7 +15,9 @@ EXPRESSIONS = (
 
 def verilog(net: Netlist, module: str = "catlearn_net") -> str:
     """The netlist as a Verilog module ``module(x, y)`` with ``input [n-1:0] x``
-    and ``output [m-1:0] y``."""
+    and ``output [m-1:0] y``; ``module`` must be an identifier that is not a
+    keyword (:func:`~catlearn.export._names.check_name`)."""
+    check_name(module, "verilog", "verilog", "module")
     names: list[str] = []
     for i, n in enumerate(net.nodes):
         if n.op == "input":

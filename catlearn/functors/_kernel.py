@@ -410,13 +410,26 @@ class RelaxedKernel(Smooth):
 
 # -- helpers --------------------------------------------------------------------------
 def default_backend() -> str:
-    """``"triton"`` on a GPU; on CPU ``"cpu"`` if the C++ kernel builds here,
-    else ``"xla"``."""
+    """``"triton"`` on a GPU; on CPU ``"cpu"`` if the C++ kernel builds and
+    loads here, else ``"xla"``, with a ``BackendWarning`` that says why."""
     if jax.default_backend() == "gpu":
         return "triton"
+    import warnings
+
+    from .._errors import BackendWarning
     from ..backends import lutnet_cpu
 
-    return "cpu" if lutnet_cpu.available() else "xla"
+    reason = lutnet_cpu.unavailable_reason()
+    if reason is None:
+        return "cpu"
+    warnings.warn(
+        "Kernel: falling back to backend='xla' (Boolean's per-layer XLA code, "
+        f"several times slower): the fused CPU kernel cannot be used. {reason} "
+        "(To run XLA on purpose, without this warning: cl.Kernel(backend='xla').)",
+        BackendWarning,
+        stacklevel=3,
+    )
+    return "xla"
 
 
 def _check_backend(

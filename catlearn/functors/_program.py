@@ -24,6 +24,7 @@ from .._errors import ParamError, SemanticsError, ShapeError
 from ..diagrams import Diagram, Param, Wire
 from ._rule import Rule
 from ._rule_checks import check_cotangents, check_outputs, check_pair
+from ._sizes import check_init_memory, native
 
 if TYPE_CHECKING:
     from ._functor import Functor
@@ -102,7 +103,9 @@ class Program:
 
     def init(self, key: jax.Array) -> dict[str, jax.Array]:
         """Draw every parameter, deterministically from ``key``: the i-th
-        parameter uses ``fold_in(key, i)``."""
+        parameter uses ``fold_in(key, i)``. Parameters that would not fit in
+        the device's free memory raise ``ShapeError`` before any is drawn."""
+        check_init_memory(self, key)
         return {
             name: self.functor.init_param(box, jax.random.fold_in(key, i))
             for i, (name, (box, _)) in enumerate(self._params.items())
@@ -282,10 +285,7 @@ class Program:
     def _own_params(self, params: Any) -> Any:
         """``params`` checked (without encoding), restricted to this program's
         names when it has extra entries (which may be anything)."""
-        self._check_params(params, encode=False)
-        if len(params) == len(self._param_specs):
-            return params
-        return {name: params[name] for name, _, _ in self._param_specs}
+        return self._check_params(params, encode=False)
 
     def _check_params(self, params: Any, encode: bool = True) -> dict[str, Any]:
         if not isinstance(params, dict):
@@ -307,6 +307,7 @@ class Program:
             value = params[name]
             if not hasattr(value, "shape") or not hasattr(value, "dtype"):
                 value = np.asarray(value)
+            value = native(value)
             shape = tuple(value.shape)
             if shape != expected:
                 raise ParamError(
@@ -350,6 +351,7 @@ class Program:
         for i, (x, wire) in enumerate(zip(xs, wires, strict=True)):
             if not hasattr(x, "shape") or not hasattr(x, "dtype"):
                 x = np.asarray(x)
+            x = native(x)  # JAX refuses big-endian arrays (same values)
             name = f"{what} {i} of {self!r}"
             problem = F.check_dtype(x.dtype, wire, name)
             if problem is not None:

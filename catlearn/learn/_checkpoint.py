@@ -36,15 +36,19 @@ from typing import Any
 import jax
 import numpy as np
 
-from .._errors import CheckpointError
-from ..io import (
+from .._atomic import remove_stale_temps, write_zip_atomic
+from .._errors import CatlearnError, CheckpointError
+from .._zipfile import (
     READ_ERRORS,
     FormatError,
     MissingFileError,
-    to_json,
-    write_zip_atomic,
+    ZipReader,
+    as_path,
+    clip,
 )
+from ..io import to_json
 from . import optim
+from ._checkpoint_fields import check_header, check_position
 from ._settings import describe, differences, summary, unseen
 
 FORMAT = "catlearn.checkpoint"
@@ -69,6 +73,7 @@ class State:
     sums: tuple[Any, ...]  # this epoch's running (loss * n, correct, n, skipped)
     history: list[dict[str, float]] = field(default_factory=list)
     steps: int = 0  # steps taken since the run began
+    source: str = ""  # the checkpoint it was read from, if any
 
 
 def fingerprint(
@@ -182,60 +187,95 @@ def read(
     """Read the checkpoint at ``path`` for the run described by ``fp``, whose
     freshly initialised ``params`` and ``opt_state`` give the expected names,
     shapes, dtypes and tree structure. Raises :class:`MissingFileError`,
-    :class:`FormatError` (not a checkpoint, truncated, corrupted) or
-    :class:`CheckpointError` (a checkpoint of another run)."""
-    path = os.fspath(path)
+    :class:`FormatError` (not a checkpoint, truncated, corrupted, compressed,
+    a field out of range) or :class:`CheckpointError` (a checkpoint of another
+    run). Every field and every array's declared shape is checked before any
+    array is read, so the memory held is bounded by what this run needs.
+
+    Temporary files of writes to ``path`` whose writer died are removed."""
+    path = as_path(path, MissingFileError, "cannot resume from")
     if not os.path.isfile(path):
         raise MissingFileError(
             f"no checkpoint at {path!r} to resume from. Fix: check the path, or "
             "start the run without resume= (checkpoint=path writes one)."
         )
+    remove_stale_temps(path)
     fix = "Fix: resume from an intact checkpoint, or start afresh without resume=."
     try:
-        with zipfile.ZipFile(path) as zf:
-            header = json.loads(zf.read(HEADER))
-            if header.get("format") != FORMAT or header.get("version") != VERSION:
-                raise FormatError(
-                    f"{path!r} is not a version-{VERSION} catlearn checkpoint "
-                    f"(format {header.get('format')!r}, version "
-                    f"{header.get('version')!r}). {fix}"
-                )
-
-            def arrays(kind: str, n: int) -> list[np.ndarray]:
-                out = []
-                for i in range(n):
-                    with zf.open(f"{kind}/{i}.npy") as f:
-                        out.append(np.lib.format.read_array(f, allow_pickle=False))
-                return out
-
-            saved_params = dict(
-                zip(header["params"], arrays("params", len(header["params"])))
-            )
-            opt = arrays("opt", header["opt_state"])
-            sums = arrays("sums", header["sums"])
-            state = State(
-                saved_params,
-                opt,
-                int(header["epoch"]),
-                int(header["position"]),
-                dict(header["rng_state"]),
-                tuple(sums),
-                list(header["history"]),
-                int(header.get("steps", 0)),
-            )
-            saved_fp = header["fingerprint"]
+        with ZipReader(path, fix) as z:
+            if HEADER not in z.names:
+                raise z.fail(f"the zip has no {HEADER!r}, so it is not a checkpoint")
+            header = z.json(HEADER)
+            check_header(z, header, FORMAT, VERSION)
+            _check_fingerprint(path, header["fingerprint"], fp)
+            check_position(z, header, fp)
+            names = header["params"]
+            _match_names(path, names, params)
+            template = _leaves(opt_state)
             saved_paths = header.get("opt_paths")
-    except FormatError:
+            _match_layout(path, header["opt_state"], opt_state, saved_paths)
+            wanted = {f"params/{i}.npy": params[n] for i, n in enumerate(names)}
+            wanted.update({f"opt/{i}.npy": a for i, a in enumerate(template)})
+            sums = {f"sums/{i}.npy": None for i in range(4)}
+            if z.names != {HEADER, *wanted, *sums}:
+                extra = sorted(z.names - {HEADER, *wanted, *sums})
+                missing = sorted({*wanted, *sums} - z.names)
+                raise z.fail(
+                    f"its entries are not those its header names: missing "
+                    f"{clip(missing)}, unexpected {clip(extra)}"
+                )
+            for entry, want in {**wanted, **sums}.items():  # all checked first
+                _check_entry(path, z, entry, want)
+            arrays = {entry: z.array(entry) for entry in (*wanted, *sums)}
+    except CatlearnError:
         raise
     except READ_ERRORS as e:
         raise FormatError(
             f"{path!r} is truncated or corrupted, or not a catlearn checkpoint "
-            f"({type(e).__name__}: {e}). {fix}"
+            f"({type(e).__name__}: {clip(str(e), 300)}). {fix}"
         ) from e
-    _check_fingerprint(path, saved_fp, fp)
-    state.params = _match_params(path, state.params, params)
-    state.opt_state = _match_tree(path, state.opt_state, opt_state, saved_paths)
-    return state
+    sum_values = tuple(arrays[f"sums/{i}.npy"] for i in range(4))
+    _check_sums(path, sum_values, header["position"], fix)
+    saved = {n: arrays[f"params/{i}.npy"] for i, n in enumerate(names)}
+    opt = [arrays[f"opt/{i}.npy"] for i in range(len(template))]
+    return State(
+        _match_params(path, saved, params),
+        _match_tree(path, opt, opt_state, saved_paths),
+        header["epoch"],
+        header["position"],
+        header["rng_state"],
+        sum_values,
+        header["history"],
+        header.get("steps", 0),
+        path,
+    )
+
+
+def _check_entry(path: str, z: ZipReader, entry: str, want: Any) -> None:
+    """The ``.npy`` entry declares the dtype and shape of ``want`` (an array
+    of this run), or a scalar for a running sum (``want`` None)."""
+    dtype, shape = z.npy(entry)
+    if want is None:
+        if shape != ():
+            raise z.fail(f"the running sum {entry!r} has shape {shape}, not ()")
+        return
+    if shape != tuple(want.shape) or dtype != np.dtype(want.dtype):
+        what = "parameter" if entry.startswith("params/") else "optimiser-state array"
+        raise CheckpointError(
+            f"checkpoint {path!r}: {what} {entry!r} is {dtype}{shape}, this fit's "
+            f"is {np.dtype(want.dtype)}{tuple(want.shape)}. Fix: resume the run "
+            "that wrote it (the same diagram and optimiser)."
+        )
+
+
+def _check_sums(path: str, sums: tuple[Any, ...], position: int, fix: str) -> None:
+    values = [float(s) for s in sums]
+    bad = not all(np.isfinite(values)) or min(values[1:]) < 0
+    if bad or (position == 0 and any(values)):
+        raise FormatError(
+            f"{path!r}: the running sums (loss, correct, examples, skipped) are "
+            f"{values}, not finite counts (all 0 at an epoch's start). {fix}"
+        )
 
 
 FIX = (
@@ -269,7 +309,9 @@ def _settings_mismatch(path: str, key: str, there: Any, here: Any) -> str:
     blind = unseen(here)
     note = (
         f" (catlearn cannot read {blind[:3]} of this fit's {key}, so a "
-        "difference there would not show)" if blind else ""
+        "difference there would not show)"
+        if blind
+        else ""
     )
     return (
         f"checkpoint {path!r} was written with other {key} settings: "
@@ -280,53 +322,54 @@ def _settings_mismatch(path: str, key: str, there: Any, here: Any) -> str:
     )
 
 
+def _match_names(path: str, names: list[str], fresh: dict[str, Any]) -> None:
+    if set(names) != set(fresh):
+        extra = sorted(set(names) - set(fresh))
+        missing = sorted(set(fresh) - set(names))
+        raise CheckpointError(
+            f"checkpoint {path!r} has parameters {clip(sorted(names))}, this fit "
+            f"has {clip(sorted(fresh))} ({clip(extra or 'none')} only in the "
+            f"checkpoint, {clip(missing or 'none')} only in this fit). Fix: "
+            "resume the run that wrote it."
+        )
+
+
+def _match_layout(path: str, n: int, fresh: Any, saved_paths: Any) -> None:
+    """``n`` saved optimiser-state arrays at ``saved_paths`` (None: not
+    recorded) fit the tree ``fresh``, else :class:`CheckpointError`."""
+    template = jax.tree_util.tree_leaves(fresh)
+    if n != len(template):
+        raise CheckpointError(
+            f"checkpoint {path!r} holds {n} optimiser-state arrays, this fit's "
+            f"optimiser has {len(template)}. Fix: resume with the optimiser "
+            "that wrote it."
+        )
+    paths = _paths(fresh)
+    if saved_paths is not None and list(saved_paths) != paths:
+        at = next(i for i, (a, b) in enumerate(zip(saved_paths, paths)) if a != b)
+        raise CheckpointError(
+            f"checkpoint {path!r}: its optimiser state is laid out otherwise: "
+            f"array {at} is {clip(saved_paths[at], 100)} there, {paths[at]} in "
+            "this fit. Fix: resume with the optimiser that wrote it."
+        )
+
+
 def _match_params(
     path: str, saved: dict[str, np.ndarray], fresh: dict[str, Any]
 ) -> dict[str, Any]:
-    """The saved parameters, checked against the fresh ones and put in their
-    order (a checkpoint lists them as the jitted step returned them: sorted)."""
-    if set(saved) != set(fresh):
-        extra = sorted(set(saved) - set(fresh))
-        missing = sorted(set(fresh) - set(saved))
-        raise CheckpointError(
-            f"checkpoint {path!r} has parameters {sorted(saved)}, this fit has "
-            f"{sorted(fresh)} ({extra or 'none'} only in the checkpoint, "
-            f"{missing or 'none'} only in this fit). Fix: resume the run that "
-            "wrote it."
-        )
-    out = {}
-    for name, want in fresh.items():
-        a = saved[name]
-        if a.shape != want.shape or a.dtype != want.dtype:
-            raise CheckpointError(
-                f"checkpoint {path!r}: parameter {name!r} is {a.dtype}{a.shape}, "
-                f"this fit's is {want.dtype}{want.shape}. Fix: resume the run "
-                "that wrote it."
-            )
-        out[name] = jax.numpy.asarray(a)
-    return out
+    """The saved parameters (names, shapes and dtypes checked already) in the
+    fresh ones' order (a checkpoint lists them as the jitted step returned
+    them: sorted)."""
+    return {name: jax.numpy.asarray(saved[name]) for name in fresh}
 
 
 def _match_tree(
     path: str, leaves: list[np.ndarray], fresh: Any, saved_paths: Any = None
 ) -> Any:
+    """The optimiser state of the saved ``leaves`` in the tree of ``fresh``
+    (PRNG keys rewrapped), checked against it: layout, shapes, dtypes."""
+    _match_layout(path, len(leaves), fresh, saved_paths)
     template, treedef = jax.tree_util.tree_flatten(fresh)
-    if len(leaves) != len(template):
-        raise CheckpointError(
-            f"checkpoint {path!r} holds {len(leaves)} optimiser-state arrays, "
-            f"this fit's optimiser has {len(template)}. Fix: resume with the "
-            "optimiser that wrote it."
-        )
-    paths = _paths(fresh)
-    if saved_paths is not None and list(saved_paths) != paths:
-        at = next(
-            i for i, (a, b) in enumerate(zip(saved_paths, paths, strict=True)) if a != b
-        )
-        raise CheckpointError(
-            f"checkpoint {path!r}: its optimiser state is laid out otherwise: "
-            f"array {at} is {saved_paths[at]} there, {paths[at]} in this fit. "
-            "Fix: resume with the optimiser that wrote it."
-        )
     out = []
     for i, (a, want) in enumerate(zip(leaves, template, strict=True)):
         if jax.dtypes.issubdtype(want.dtype, jax.dtypes.prng_key):

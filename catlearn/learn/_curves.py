@@ -23,6 +23,7 @@ import tempfile
 from collections.abc import Sequence
 
 from .._errors import ShapeError
+from ._paths import plot_path
 
 _PANELS = (
     ("loss", (("loss", "training"), ("val_loss", "validation"))),
@@ -52,14 +53,12 @@ def plot_history(
 ) -> None:
     """Draw ``history`` (``FitResult.history``: one dict per epoch) to
     ``path``; the format follows the suffix (``.png``, ``.svg``, ``.pdf``).
-    The file is replaced atomically, so a viewer never sees half a picture."""
-    path = os.fspath(path)
+    The file is replaced atomically, so a viewer never sees half a picture.
+    A path that cannot be written fails first (``ShapeError`` for the
+    suffix, :class:`catlearn.io.SaveError` for a missing directory or a
+    directory), before anything is drawn."""
+    path = plot_path(path, "plot", "plot_history")
     suffix = os.path.splitext(path)[1].lower()
-    if suffix not in (".png", ".svg", ".pdf"):
-        raise ShapeError(
-            f"cannot draw training curves to {path!r}: the suffix must be .png, "
-            f".svg or .pdf, got {suffix or 'none'!r}. Fix: e.g. plot='curves.png'."
-        )
     if not history:
         raise ShapeError(
             f"cannot draw training curves to {path!r}: the history is empty. "

@@ -10,6 +10,7 @@ import numpy as np
 
 from .._errors import NonFiniteError, SemanticsError, ShapeError
 from ..functors import Boolean, Functor, Program, Smooth, discretize
+from ..functors._sizes import native
 from .losses import (
     HAMMING_IS_FOR,
     UNDER_SMOOTH,
@@ -144,8 +145,8 @@ def check_data(program: Program, data: Any, what: str) -> tuple[tuple[Any, ...],
             f"{what} must be a pair (X, Y), got {type(data).__name__}. Fix: "
             "pass (inputs, targets); X may be a tuple, one array per input wire."
         )
-    xs = tuple(np.asarray(x) for x in inputs(data[0]))
-    y = np.asarray(data[1])
+    xs = tuple(native(np.asarray(x)) for x in inputs(data[0]))  # >f4 -> <f4
+    y = native(np.asarray(data[1]))
     if len(xs) != len(program.dom):
         raise ShapeError(
             f"{what}: the diagram takes {len(program.dom)} input(s) "

@@ -28,6 +28,7 @@ import numpy as np
 
 from .._errors import SemanticsError, ShapeError
 from ..functors import Boolean, Functor, Program, Smooth
+from ..functors._sizes import native
 from ._checkpoint import State, fingerprint
 from ._checkpoint import read as read_checkpoint
 from ._curves import plot_history
@@ -35,6 +36,7 @@ from ._evaluate import check_data, check_loss, default_loss, inputs
 from ._guard import MODES
 from ._loop import Run, epoch_scores
 from ._parallel import DataParallel
+from ._paths import run_paths
 from ._rda import bit_targets, is_z2, rda_step, split_readout
 from .losses import Loss, hamming
 from .optim import Optimiser, adam, as_optimiser
@@ -125,6 +127,9 @@ def fit(
     ``discretization_gap`` (relaxed minus circuit accuracy, both at the
     epoch's end).
 
+    - ``seed``: an int from 0 to ``2**32 - 1`` (JAX keeps 32 bits of a
+      seed, so a larger one would repeat a smaller one's run); anything else
+      is refused with :class:`catlearn.ShapeError`.
     - ``plot``: write the training curves (loss, accuracy, gap) to this PNG
       (or ``.svg``/``.pdf``) at the end, and at each checkpoint.
     - ``checkpoint``: write an atomic checkpoint file there after every
@@ -135,6 +140,12 @@ def fit(
       uninterrupted run. A checkpoint of another run is refused with
       :class:`catlearn.CheckpointError`, naming what differs, before anything
       is written.
+    - Paths are checked before anything is compiled or trained: a ``plot``
+      or ``checkpoint`` that cannot be written (bytes or a NUL character:
+      ``ShapeError``; a missing directory, a directory, the same file as
+      another output: :class:`catlearn.io.SaveError`), a ``plot`` suffix
+      matplotlib does not write, a ``resume`` that is not an existing file
+      (:class:`catlearn.io.MissingFileError`).
     - ``on_nonfinite``: a step whose loss, parameters or optimiser state
       come out nan or inf is never applied. ``"raise"``: training stops with
       :class:`catlearn.NonFiniteError`, which names the epoch, batch and
@@ -150,6 +161,11 @@ def fit(
       devices, parameters replicated, and the reductions become XLA
       collectives (``catlearn.learn._parallel``).
     """
+    _check_settings(batch_size, checkpoint_every, epochs, on_nonfinite)
+    seed = check_seed(seed, "fit", "seed")
+    paths = run_paths("fit", {}, plot=plot, checkpoint=checkpoint, resume=resume)
+    plot, checkpoint, resume = paths["plot"], paths["checkpoint"], paths["resume"]
+    batch_size = int(batch_size)  # a numpy int would not go into a checkpoint
     semantics = Smooth() if semantics is None else semantics
     optimiser = adam(1e-2) if optimiser is None else as_optimiser(optimiser)
     program = semantics(diagram)
@@ -160,7 +176,6 @@ def fit(
         check_loss(program, loss, "fit")
     if validation is not None:
         validation = check_data(program, validation, "validation data")
-    _check_settings(batch_size, checkpoint_every, epochs, on_nonfinite)
     key = jax.random.key(seed)
     params = program.init(key) if params is None else _copy(program, params)
     opt_state = optimiser.init(params)
@@ -193,6 +208,30 @@ def fit(
     if plot is not None and state.history:
         plot_history(state.history, plot)
     return result
+
+
+SEEDS = 2**32  # a seed is an int in [0, 2**32): JAX keeps 32 bits of it
+
+
+def check_seed(seed: Any, where: str, what: str) -> int:
+    """``seed`` as an int if it is one in ``[0, 2**32)``, else
+    :class:`catlearn.ShapeError`. A larger seed would not be a different
+    seed: ``jax.random.key`` keeps its low 32 bits (``2**32`` trains as ``0``)
+    and fails past ``2**63``; numpy refuses negative ones."""
+    if isinstance(seed, int | np.integer) and not isinstance(seed, bool | np.bool_):
+        if 0 <= seed < SEEDS:
+            return int(seed)
+        fix = f"e.g. {what}={int(seed) % SEEDS} (the seed modulo 2**32)"
+        if seed < 0:
+            fix = f"e.g. {what}=0"
+    elif isinstance(seed, float) and seed.is_integer() and 0 <= seed < SEEDS:
+        fix = f"e.g. {what}={int(seed)}"
+    else:
+        fix = f"e.g. {what}=0"
+    raise ShapeError(
+        f"{where}: {what} must be an int from 0 to 2**32 - 1 = {SEEDS - 1}, got "
+        f"{type(seed).__name__} {seed!r}. Fix: {fix}."
+    )
 
 
 def _check_settings(
@@ -295,4 +334,4 @@ def _check_gradient_semantics(semantics: Functor, optimiser: Any) -> None:
 
 def _copy(program: Program, params: dict[str, Any]) -> dict[str, Any]:
     program._check_params(params)  # fail early, naming the bad parameter
-    return {k: jnp.array(v) for k, v in params.items()}
+    return {k: jnp.array(native(v)) for k, v in params.items()}

@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._errors import NonFiniteError
+from .._errors import CheckpointError, NonFiniteError
 from ..functors import Boolean, Functor, Program, Smooth
 from ._checkpoint import State
 from ._checkpoint import write as write_checkpoint
@@ -42,6 +42,7 @@ class Run:
     fingerprint: dict[str, Any] = field(default_factory=dict)
 
     def __call__(self, state: State, epochs: int, progress: bool) -> State:
+        _check_epochs(state, epochs)
         (xs, y), n, size = self.data, self.data[1].shape[0], self.batch_size
         place, skip = self.place, self.on_nonfinite == "skip"
         names = list(state.params)
@@ -136,6 +137,25 @@ class Run:
         write_checkpoint(self.checkpoint, state, self.fingerprint)
         if self.plot is not None and state.history:
             plot_history(state.history, self.plot)
+
+
+def _check_epochs(state: State, epochs: int) -> None:
+    """A resumed run may not ask for fewer epochs than its checkpoint has
+    done: it would return the longer run (or half an epoch) as this one."""
+    done = state.epoch + (1 if state.position else 0)
+    if epochs >= done:
+        return
+    part = " and part of the next" if state.position else ""
+    as_is = (
+        f" (epochs={state.epoch} returns the checkpoint's run as it stands)"
+        if not state.position
+        else ""
+    )
+    raise CheckpointError(
+        f"checkpoint {state.source!r} has finished {state.epoch} epochs{part}, "
+        f"more than this fit's epochs={epochs}. Fix: resume with epochs >= "
+        f"{done}{as_is}, or start afresh without resume= to train {epochs} epochs."
+    )
 
 
 def epoch_scores(
