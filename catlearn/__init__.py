@@ -21,13 +21,23 @@ from ._errors import BackendWarning as BackendWarning
 from ._errors import CatlearnError as CatlearnError
 from ._errors import CheckpointError as CheckpointError
 from ._errors import CompositionError as CompositionError
+from ._errors import CoverageError as CoverageError
+from ._errors import DatasetError as DatasetError
+from ._errors import ExportError as ExportError
+from ._errors import FormatError as FormatError
+from ._errors import LawError as LawError
+from ._errors import MissingFileError as MissingFileError
 from ._errors import MissingRuleError as MissingRuleError
 from ._errors import NonFiniteError as NonFiniteError
 from ._errors import OptimiserError as OptimiserError
 from ._errors import ParamError as ParamError
+from ._errors import SaveError as SaveError
 from ._errors import SemanticsError as SemanticsError
+from ._errors import SettingsWarning as SettingsWarning
 from ._errors import ShapeError as ShapeError
 from ._errors import TypeSpecError as TypeSpecError
+from ._errors import VersionError as VersionError
+from ._version import __version__ as __version__
 from .diagrams import Box as Box
 from .diagrams import Copy as Copy
 from .diagrams import Diagram as Diagram
@@ -40,7 +50,9 @@ from .diagrams import draw as draw
 from .diagrams import from_discopy as from_discopy
 from .diagrams import params as params
 from .diagrams import real as real
+from .diagrams import tensor as tensor
 from .functors import Boolean as Boolean
+from .functors import BooleanKernel as BooleanKernel
 from .functors import Functor as Functor
 from .functors import Kernel as Kernel
 from .functors import Program as Program
@@ -58,5 +70,3 @@ from .learn import evaluate as evaluate
 from .learn import fit as fit
 from .learn import losses as losses
 from .learn import optim as optim
-
-__version__ = "0.1.0"

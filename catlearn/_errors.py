@@ -83,3 +83,79 @@ class NonFiniteError(CatlearnError, FloatingPointError):
     ):
         super().__init__(message)
         self.params, self.opt_state, self.history = params, opt_state, history
+
+
+# Errors of the file format (``catlearn.io``), the circuit export
+# (``catlearn.export``), the law checkers (``catlearn.testing``) and the
+# command line. Their ``__module__`` is where users meet them, so tracebacks
+# read ``catlearn.io.FormatError`` as they always have.
+
+
+class FormatError(CatlearnError, ValueError):
+    """A file or JSON text is not a valid catlearn save (truncated, corrupted,
+    mismatched), or a value cannot be written in the format."""
+
+    __module__ = "catlearn.io"
+
+
+class VersionError(FormatError):
+    """A save file has a format version this catlearn cannot read."""
+
+    __module__ = "catlearn.io"
+
+
+class MissingFileError(CatlearnError, FileNotFoundError):
+    """A save file to load does not exist."""
+
+    __module__ = "catlearn.io"
+
+
+class SaveError(CatlearnError, OSError):
+    """A file cannot be written there: its directory does not exist, the path
+    is a directory, or the system refused the write."""
+
+    __module__ = "catlearn.io"
+
+
+class ExportError(CatlearnError, ValueError):
+    """A diagram cannot be exported as a circuit (a generator with no gate
+    reading, a learned table that is not a constant, an unknown format, a
+    module name that is not an identifier, a path that cannot be written)."""
+
+    __module__ = "catlearn.export"
+
+
+class LawError(CatlearnError):
+    """A law fails: the message names the law, the diagrams it was checked on,
+    where the two sides differ and by how much."""
+
+    __module__ = "catlearn.testing"
+
+
+class CoverageError(LawError):
+    """A rule of the functor's table is never drawn: no generator of the
+    signature uses it, so no law would check it."""
+
+    __module__ = "catlearn.testing"
+
+
+class SettingsWarning(UserWarning):
+    """Part of a run's optimiser (or of the rules added to its semantics)
+    cannot be read, so resuming from a checkpoint cannot check that it is
+    unchanged (``docs/training.md``: what a resume cannot see)."""
+
+    __module__ = "catlearn.learn.optim"
+
+
+class UsageError(CatlearnError, ValueError):
+    """A bad flag, value or config key of the ``catlearn`` command: one line,
+    exit status 2."""
+
+    __module__ = "catlearn.cli"
+
+
+class CommandError(CatlearnError, RuntimeError):
+    """The ``catlearn`` command cannot go on (exit status 1), e.g. a missing
+    feature."""
+
+    __module__ = "catlearn.cli"

@@ -30,6 +30,10 @@ from typing import Any
 import numpy as np
 
 from ._errors import CatlearnError
+from ._errors import FormatError as FormatError
+from ._errors import MissingFileError as MissingFileError
+from ._errors import SaveError as SaveError
+from ._errors import VersionError as VersionError
 
 # A JSON entry (a model's header or diagram, a checkpoint's header) holds at
 # most this many bytes. The largest real ones are far smaller: a 10,000-box
@@ -47,32 +51,6 @@ DTYPES = (
 _CHUNK = 2**20
 _METHODS = {zipfile.ZIP_DEFLATED: "DEFLATE", zipfile.ZIP_BZIP2: "bzip2",
             zipfile.ZIP_LZMA: "LZMA"}  # fmt: skip
-
-
-class FormatError(CatlearnError, ValueError):
-    """A file or JSON text is not a valid catlearn save (truncated, corrupted,
-    mismatched), or a value cannot be written in the format."""
-
-    __module__ = "catlearn.io"
-
-
-class VersionError(FormatError):
-    """A save file has a format version this catlearn cannot read."""
-
-    __module__ = "catlearn.io"
-
-
-class MissingFileError(CatlearnError, FileNotFoundError):
-    """A save file to load does not exist."""
-
-    __module__ = "catlearn.io"
-
-
-class SaveError(CatlearnError, OSError):
-    """A file cannot be written there: its directory does not exist, the path
-    is a directory, or the system refused the write."""
-
-    __module__ = "catlearn.io"
 
 
 # What reading a truncated or corrupted zip of .npy arrays can raise.

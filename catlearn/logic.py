@@ -1,5 +1,8 @@
-"""Logic-gate builders: fixed gates, learnable 2-input gates (LUTs), layers of
-LUTs whose random wiring is data, and the ``group_sum`` read-out.
+"""Logic-gate builders: learnable 2-input gates (LUTs), layers of LUTs whose
+random wiring is data, the ``group_sum`` read-out, and networks of them. The
+generators themselves (the fixed gates ``AND``, ``OR``, ``XOR``, ``NOT``, the
+truth tables, the relaxations and ``wiring``) live in :mod:`catlearn.diagrams`
+with a typed spec each; they stay importable from here.
 
 A learnable gate's parameter is its truth table ``t = (t00, t01, t10, t11)``,
 ``t_ab`` the output on inputs ``(a, b)``: four parameter bits under
@@ -27,56 +30,48 @@ A learnable gate's parameter is its truth table ``t = (t00, t01, t10, t11)``,
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Iterable, Sequence
 
-import numpy as np
-from discopy.monoidal import Ty
-
 from ._errors import TypeSpecError
-from .diagrams import Box, Copy, Diagram, Id, Param, Swap, bits, real, spec
-from .diagrams._memory import check_memory
-from .diagrams._specs import GATE_CHOICES as GATE_CHOICES
-from .diagrams._specs import RELAXATIONS as RELAXATIONS
-from .diagrams._specs import (
+
+# The generators live in the syntax layer; these names stay importable here.
+from .diagrams import AND as AND
+from .diagrams import GATE_CHOICES as GATE_CHOICES
+from .diagrams import GATES as GATES
+from .diagrams import NOT as NOT
+from .diagrams import ONE as ONE
+from .diagrams import OR as OR
+from .diagrams import PASS_A as PASS_A
+from .diagrams import RELAXATIONS as RELAXATIONS
+from .diagrams import RESIDUAL_CONFIDENCE as RESIDUAL_CONFIDENCE
+from .diagrams import (
     SEEDS,
+    Box,
+    Copy,
+    Diagram,
+    GroupSumSpec,
+    Id,
+    LutLayerSpec,
+    LutSpec,
+    Param,
+    Swap,
+    bits,
+    check_memory,
     check_seed,
-    check_wiring_size,
     is_count,
     is_temperature,
+    real,
     wiring_bytes,
 )
+from .diagrams import XOR as XOR
+from .diagrams import ZERO as ZERO
+from .diagrams import gate as gate
+from .diagrams import gate_tables as gate_tables
+from .diagrams import residual_scale as residual_scale
+from .diagrams import wiring as wiring
 
 B1 = bits(1)
-AND = Box("AND", B1 @ B1, B1)
-OR = Box("OR", B1 @ B1, B1)
-XOR = Box("XOR", B1 @ B1, B1)
-NOT = Box("NOT", B1, B1)
-ZERO = Box("ZERO", Ty(), B1)
-ONE = Box("ONE", Ty(), B1)
-GATES = {"AND": AND, "OR": OR, "XOR": XOR, "NOT": NOT, "ZERO": ZERO, "ONE": ONE}
-
-
-def gate(op: str, n: int = 1) -> Diagram:
-    """The fixed gate ``op`` (AND, OR, XOR, NOT) applied bitwise on ``bits(n)``."""
-    if op not in ("AND", "OR", "XOR", "NOT"):
-        raise TypeSpecError(f"gate {op!r} is not one of AND, OR, XOR, NOT.")
-    if op == "NOT":
-        return Box("NOT", bits(n), bits(n))
-    return Box(op, bits(n) @ bits(n), bits(n))
-
-
-RESIDUAL_CONFIDENCE = 0.9  # a residual-initialised table says "pass a" at 90 %
-PASS_A = 3  # index of the gate "a" among the 16: its table 0011 is binary 3
-
-
-def gate_tables() -> np.ndarray:
-    """The truth tables ``(16, 4)`` of the 16 two-input Boolean functions, in
-    difflogic's order: gate ``i``'s table ``(t00, t01, t10, t11)`` is ``i`` in
-    binary (0 FALSE, 1 AND, 3 a, 5 b, 6 XOR, 7 OR, 8 NOR, 14 NAND, 15 TRUE)."""
-    i = np.arange(16)[:, None]
-    return ((i >> np.array([3, 2, 1, 0])) & 1).astype(np.float32)
 
 
 def _check_relax(relax: str) -> str:
@@ -86,16 +81,6 @@ def _check_relax(relax: str) -> str:
             "relax='sin' (the default), 'sigmoid', 'softmax' or 'gumbel'."
         )
     return relax
-
-
-def residual_scale(relax: str) -> float:
-    """The real value whose relaxation is ``RESIDUAL_CONFIDENCE``: one table
-    entry's (sin, sigmoid), or the logit of the gate ``a`` against 15 zero
-    logits (softmax, gumbel)."""
-    p = RESIDUAL_CONFIDENCE
-    if relax in GATE_CHOICES:
-        return math.log(15 * p / (1 - p))
-    return math.asin(2 * p - 1) if relax == "sin" else math.log(p / (1 - p))
 
 
 def _table(name: str, n_gates: int, relax: str) -> Diagram:
@@ -143,44 +128,8 @@ def lut(name: str = "lut", relax: str = "sin", n_inputs: int = 2) -> Diagram:
             XOR,
         )
         return Diagram.then(Copy(first) @ Copy(B1), tables @ B1 @ B1, mux)
-    gate = Box("lut", bits(4) @ B1 @ B1, B1, data=spec(relax=relax))
+    gate = Box("lut", bits(4) @ B1 @ B1, B1, data=LutSpec(relax).to_data())
     return (_table(name, 1, relax) @ B1 @ B1) >> gate
-
-
-def wiring(n_in: int, n_out: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """The fixed random inputs ``(a, b)`` of ``n_out`` gates over ``n_in`` wires.
-
-    Every input is used about equally (the ``2 n_out`` input slots cycle
-    through shuffled copies of ``range(n_in)``, as difflogic's random
-    connections do), and no gate reads one wire twice when ``n_in > 1``.
-    Deterministic in ``seed``; read-only arrays. Sizes whose drawing would
-    take hours or more memory than is free raise ``ShapeError`` first.
-    """
-    where = f"wiring({n_in!r}, {n_out!r}, {seed!r})"
-    for what, n in (("n_in", n_in), ("n_out", n_out)):
-        if not is_count(n):
-            raise TypeSpecError(f"{where}: {what} must be a positive int, got {n!r}.")
-    seed = check_seed(seed, where)
-    check_wiring_size(int(n_in), int(n_out), where)
-    return _draw_wiring(int(n_in), int(n_out), seed)
-
-
-@functools.lru_cache(maxsize=64)
-def _draw_wiring(n_in: int, n_out: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    reps = -(-2 * n_out // n_in)
-    slots = np.concatenate([rng.permutation(n_in) for _ in range(reps)])[: 2 * n_out]
-    slots = rng.permutation(slots)
-    a, b = slots[:n_out].copy(), slots[n_out:].copy()
-    if n_in > 1:
-        for i in np.flatnonzero(a == b):  # swap b with another gate's b
-            for j in rng.permutation(n_out):
-                if b[j] != a[i] and b[i] != a[j]:
-                    b[i], b[j] = b[j], b[i]
-                    break
-    a, b = a.astype(np.int32), b.astype(np.int32)
-    a.flags.writeable = b.flags.writeable = False
-    return a, b
 
 
 def lut_layer(
@@ -203,7 +152,7 @@ def lut_layer(
         "lut_layer",
         bits(4 * n_out) @ bits(n_in),
         bits(n_out),
-        data=spec(n_in=n_in, n_out=n_out, seed=seed, relax=_check_relax(relax)),
+        data=LutLayerSpec(n_in, n_out, seed, _check_relax(relax)).to_data(),
     )
     return (_table(name, n_out, relax) @ bits(n_in)) >> box
 
@@ -228,7 +177,8 @@ def group_sum(n: int, k: int, tau: float = 1.0) -> Diagram:
             f"group_sum({n}, {k}): tau {tau!r} is not a finite temperature > 0 "
             "(the counts are divided by it). Fix: tau=1.0, or leave it out."
         )
-    return Box("group_sum", bits(n), real(k), data=spec(k=int(k), tau=float(tau)))
+    data = GroupSumSpec(int(k), float(tau)).to_data()
+    return Box("group_sum", bits(n), real(k), data=data)
 
 
 def network(

@@ -16,8 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ._errors import TypeSpecError
-from .diagrams import Box, Diagram, Id, Param, real
-from .diagrams._specs import is_count
+from .diagrams import Box, Diagram, Id, Param, is_count, real
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "softmax")
 

@@ -239,7 +239,7 @@ mutant("boolean_group_sum_off_by_one", Bo.extend({"group_sum": Rule(
 
 
 # -- Kernel: the fused rules -----------------------------------------------------------
-class _KernelWrongForward(cl.Kernel):
+class _KernelWrongForward(cl.BooleanKernel):
     """The fused kernel's output with its first bit flipped."""
 
     def fused_rule(self, box: Any) -> Rule:
@@ -252,7 +252,7 @@ class _KernelWrongForward(cl.Kernel):
         return Rule(forward, rule.reverse)
 
 
-class _KernelVotesOffByOne(cl.Kernel):
+class _KernelVotesOffByOne(cl.BooleanKernel):
     """The fused reverse kernel counts one vote too many for every table bit."""
 
     def fused_rule(self, box: Any) -> Rule:

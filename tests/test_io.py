@@ -311,3 +311,130 @@ def test_atomic_write(tmp_path, monkeypatch):
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["m.npz"]
     assert clio.load(path).diagram == DIAGRAMS["mlp"]()
+
+
+# -- the format does not move: diagram JSON byte for byte ----------------------
+
+# sha256 of to_json(d) (and of a saved file's diagram.json), as written before
+# the codec became a table in catlearn/diagrams/_codec.py. A change here is a
+# change of the file format: bump VERSION and add an upgrade instead.
+GOLDEN = {
+    "mlp": "977d5b279da21d6e270a82c1d725b33e33a2b5ef3ebc6b838c9ecbf1821b50b0",
+    "network": "322e4810c81469de726a8a5872af53f82e93eb37df50005823cf553e0c3a959e",
+    "lut3": "87bea7277c2adc04e30bf9bd8ec34d8fbeaadfccd0a617c98ecc0c0b1956a6d3",
+    "structural": "477144c5ca7b202540f9e8a6113836768dd25351e79031253cc438bd114c3b86",
+    "composite-copy": (
+        "3dca24159e202ed34ef257cd9338fa9179cdf44fe748307dc38bc40d5f4d93d5"
+    ),
+    "identity": "0916d4cb196ce58d0a4f5e8690ce26ff518bbd00fcecabca633a4a0eeb43d795",
+    "labels-and-data": (
+        "6143dadfca8703698f87f8a5a2b2cca2aae26cb02fad74e9c0f29e7215a20cba"
+    ),
+}
+STRUCTURAL_JSON = (
+    '{"format": "catlearn.diagram", "version": 1, "dom": [{"kind": "real", '
+    '"shape": [2]}, {"kind": "bits", "shape": [3]}], "cod": [{"kind": "bits", '
+    '"shape": [3]}, {"kind": "real", "shape": [2]}], "layers": [[[], {"box": '
+    '"copy", "dom": [{"kind": "real", "shape": [2]}], "n": 2}, [{"kind": "bits", '
+    '"shape": [3]}]], [[{"kind": "real", "shape": [2]}], {"box": "swap", "left": '
+    '[{"kind": "real", "shape": [2]}], "right": [{"kind": "bits", "shape": [3]}]}, '
+    '[]], [[], {"box": "discard", "dom": [{"kind": "real", "shape": [2]}]}, '
+    '[{"kind": "bits", "shape": [3]}, {"kind": "real", "shape": [2]}]]]}'
+)
+
+
+@pytest.mark.parametrize("name", GOLDEN)
+def test_diagram_json_is_unchanged(name):
+    import hashlib
+
+    text = clio.to_json(DIAGRAMS[name]())
+    assert hashlib.sha256(text.encode()).hexdigest() == GOLDEN[name]
+    if name == "structural":
+        assert text == STRUCTURAL_JSON
+        assert clio.from_json(STRUCTURAL_JSON) == DIAGRAMS[name]()
+
+
+@pytest.mark.parametrize("name", ["mlp", "structural", "labels-and-data"])
+def test_saved_diagram_json_is_unchanged(tmp_path, name):
+    import hashlib
+
+    d = DIAGRAMS[name]()
+    params = {n: np.zeros(ty.inside[0].shape, np.float32) for n, ty in d.params.items()}
+    clio.save(tmp_path / "m.npz", d, params)
+    with zipfile.ZipFile(tmp_path / "m.npz") as zf:
+        saved = zf.read("diagram.json")
+    assert hashlib.sha256(saved).hexdigest() == GOLDEN[name]
+
+
+@pytest.mark.parametrize("name", ["mlp", "structural"])
+def test_the_diagrams_codec_writes_the_whole_document(name):
+    """``cl.diagrams.encode_diagram`` is ``to_dict``: code below catlearn.io
+    (checkpoints) can write or hash the same JSON without importing io."""
+    d = DIAGRAMS[name]()
+    obj = cl.diagrams.encode_diagram(d)
+    assert obj["format"] == clio.DIAGRAM_FORMAT and obj["version"] == clio.VERSION
+    assert json.dumps(obj, allow_nan=False) == clio.to_json(d)
+    assert cl.diagrams.decode_diagram(obj) == d
+
+
+def test_every_box_kind_has_one_row_both_ways():
+    from catlearn.diagrams import _codec
+
+    x = cl.real(2)
+    examples = {
+        "box": cl.Box("f", x, cl.bits(1), data=cl.diagrams.spec(k=1)),
+        "param": cl.Param("w", cl.bits(4), relax="softmax"),
+        "swap": cl.Swap(x, cl.bits(1)),
+        "copy": next(cl.diagrams.boxes(cl.Copy(x, 3))),
+        "discard": next(cl.diagrams.boxes(cl.Discard(x))),
+    }
+    assert set(examples) == set(_codec.BOX_CODECS)
+    for tag, box in examples.items():
+        obj = _codec.encode_box(box, "here")
+        assert obj["box"] == tag and type(box) is _codec.BOX_CODECS[tag].kind
+        back = _codec.decode_box(json.loads(json.dumps(obj)))
+        assert type(back) is type(box) and back == box
+
+
+def test_save_checks_shapes_without_compiling(tmp_path, monkeypatch):
+    """Save and load read each parameter's shapes off the functors'
+    ``param_shape`` hook (wire shape, Smooth's 16 logits per relaxed gate)."""
+    d = cl.logic.network(8, [16], 2, seed=1, relax="softmax")
+    smooth = cl.Smooth()(d).init(jax.random.key(0))
+    boolean = cl.Boolean()(d).init(jax.random.key(0))
+
+    def no_compiling(self, diagram):
+        raise AssertionError("save compiled the diagram")
+
+    monkeypatch.setattr(cl.functors.Functor, "__call__", no_compiling)
+    for params in (smooth, boolean):
+        clio.save(tmp_path / "m.npz", d, params)
+        assert clio.load(tmp_path / "m.npz").params.keys() == params.keys()
+    bad = {k: np.zeros(3, v.dtype) for k, v in smooth.items()}
+    with pytest.raises(cl.ParamError, match="expects one of"):
+        clio.save(tmp_path / "m.npz", d, bad)
+
+
+def test_version_lives_in_its_own_module():
+    import ast
+    import importlib.metadata
+    import pathlib
+    import tomllib
+
+    from catlearn import _version
+
+    assert cl.__version__ == _version.__version__ == clio._version()
+    try:  # the installed distribution's metadata, built from the module
+        assert importlib.metadata.version("catlearn") == cl.__version__
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    root = pathlib.Path(cl.__file__).parent
+    tree = ast.parse((root / "_version.py").read_text())
+    assert not [n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)]
+    pyproject = root.parent / "pyproject.toml"
+    if pyproject.exists():  # a source checkout: the build reads the module
+        config = tomllib.loads(pyproject.read_text())
+        assert "version" in config["project"]["dynamic"]
+        assert "version" not in config["project"]
+        attr = config["tool"]["setuptools"]["dynamic"]["version"]["attr"]
+        assert attr == "catlearn._version.__version__"

@@ -80,8 +80,12 @@ def test_other_generators_are_refused_by_name():
         cl.Kernel()(cl.nn.dense(3, 2, name="d"))
     with pytest.raises(cl.BackendError, match="'gpu'.*one of"):
         cl.Kernel(backend="gpu")
-    with pytest.raises(cl.BackendError, match="block_words"):
-        cl.Kernel(block_words=0)
+    with pytest.raises(cl.BackendError, match="block"):
+        cl.Kernel(block=0)
+    with pytest.raises(cl.BackendError, match="multiple of 32"):
+        cl.Kernel(block=48)
+    with pytest.raises(cl.BackendError, match="'cpu'"):
+        cl.Kernel(relaxed=True, backend="cpu")
 
 
 def test_rda_under_kernel_trains_exactly_as_under_boolean():
@@ -140,9 +144,26 @@ def test_gd_under_the_relaxed_kernel_follows_smooth():
 
 
 def test_functors_print_and_compare_by_value():
-    assert repr(cl.Kernel(backend="cpu", block_words=8)) == (
-        "Kernel(backend='cpu', block_words=8)")
+    assert repr(cl.Kernel(backend="cpu", block=256)) == (
+        "Kernel(backend='cpu', block=256)")
     assert cl.Kernel(backend="cpu") == cl.Kernel(backend="cpu")
     assert cl.Kernel(backend="cpu") != cl.Kernel(backend="xla")
     assert cl.Kernel() != cl.Boolean()
-    assert repr(cl.Kernel(relaxed=True)) == "RelaxedKernel()"
+    assert repr(cl.Kernel(relaxed=True)) == "Kernel(relaxed=True)"
+    assert cl.RelaxedKernel() == cl.Kernel(relaxed=True) != cl.Kernel()
+
+
+def test_one_kernel_class_two_readings():
+    """``cl.Kernel(relaxed=...)`` builds the reading it names; both are Kernels,
+    print as ``Kernel(...)`` and build again from that."""
+    K, R = cl.Kernel(), cl.Kernel(relaxed=True, backend="interpret", block=64)
+    assert isinstance(K, cl.Kernel) and isinstance(K, cl.Boolean)
+    assert isinstance(R, cl.Kernel) and isinstance(R, cl.Smooth)
+    assert not isinstance(R, cl.Boolean) and not isinstance(K, cl.Smooth)
+    assert eval("cl." + repr(R)) == R and R.extend({}) == R
+    assert cl.Kernel.PASSES == (cl.functors.fuse, cl.functors.repeat)
+    with pytest.warns(DeprecationWarning, match="block=32"):
+        old = cl.Kernel(backend="cpu", block_words=8)
+    assert old == cl.Kernel(backend="cpu", block=256) and old.block_words == 8
+    with pytest.raises(cl.SemanticsError, match="relaxed"):
+        cl.BooleanKernel(relaxed=True)

@@ -219,3 +219,28 @@ def test_unreadable_settings_are_named():
             cl.nn.mlp([4, 3]), cl.Smooth(), cl.losses.mse,
             cl.optim.from_optax(tx), 8, 0, ((np.zeros((2, 4)),), np.zeros(2)),
         )
+
+
+def test_checkpoints_naming_the_old_fused_functor_spellings_still_resume():
+    """Before issue 13 a relaxed kernel printed as ``RelaxedKernel(...)`` and a
+    tile as ``block_words=n``; checkpoints hold that repr, and it names the
+    same functor as today's ``Kernel(relaxed=True, ...)`` / ``block=32 n``."""
+    import warnings
+
+    from catlearn.learn._checkpoint import _check_fingerprint
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        old_tile = cl.Kernel(backend="xla", block_words=8)
+    pairs = [
+        ("RelaxedKernel()", cl.Kernel(relaxed=True)),
+        ("RelaxedKernel(backend='pallas', block=64)",
+         cl.Kernel(relaxed=True, backend="pallas", block=64)),
+        ("Kernel(backend='xla', block_words=8)", old_tile),
+    ]
+    for old, functor in pairs:
+        now = {"semantics": repr(functor)}
+        _check_fingerprint("ckpt", {"semantics": old}, now)  # no error
+    with pytest.raises(cl.CheckpointError, match="semantics"):
+        _check_fingerprint("ckpt", {"semantics": "RelaxedKernel()"},
+                           {"semantics": repr(cl.Kernel(backend="xla"))})

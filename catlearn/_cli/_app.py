@@ -11,8 +11,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from .. import __version__
 from .._errors import CatlearnError
+from .._version import __version__
 from . import _specs as specs
 from ._commands import CommandError, draw, evaluate_file, export_file, train
 from ._specs import UsageError

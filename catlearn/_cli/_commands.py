@@ -15,24 +15,19 @@ from typing import Any
 import numpy as np
 
 from .. import io
+from .._errors import CommandError as CommandError
 from ..diagrams import Diagram
+from ..export import check_name, file_format
+from ..export import check_path as check_circuit_path
 from ..export import export as export_circuit
-from ..export._export import file_format
-from ..export._names import check_name
-from ..export._names import check_path as check_circuit_path
 from ..functors import Boolean, Functor
-from ..learn import evaluate, fit
-from ..learn._paths import output_path, run_paths
+from ..learn import evaluate, fit, output_path, run_paths
 from . import _specs as specs
 from ._specs import UsageError
 
 DEFAULTS: dict[str, Any] = {"epochs": 10, "batch_size": 32, "seed": 0,
                             "semantics": "smooth", "quiet": False, "validate": False}
 FIT_OPTIONS = ("checkpoint", "checkpoint_every", "resume", "plot")
-
-
-class CommandError(Exception):
-    """The command cannot go on (exit status 1), e.g. a missing feature."""
 
 
 def table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:

@@ -25,6 +25,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._lut import count_row, popcount_words
+
 Array = Any
 WORD = 32
 ONES = np.uint32(0xFFFFFFFF)
@@ -83,9 +85,9 @@ def group_count(w: Array, k: int) -> Array:
     ``(n, words)`` -> ``(k, 32 * words)`` ``int32``, padding included; equal
     to ``unpack_rows(w).reshape(k, n // k, -1).sum(axis=1)``.
 
-    Bit-sliced counters, so no array of unpacked bits is built: plane ``i``
-    holds bit ``i`` of every example's running count, and adding a row ripples
-    a carry through the planes (``p_i, c := p_i ^ c, p_i & c``).
+    Bit-sliced counters (:func:`~catlearn.backends.count_row`: plane ``i``
+    holds bit ``i`` of every example's running count), so no array of
+    unpacked bits is built.
 
     >>> x = np.array([[1, 1, 0, 1], [0, 1, 1, 1], [1, 1, 1, 1]], dtype=bool)
     >>> group_count(pack(x), 2)[:, :3].tolist()   # groups of 2 bits, 3 examples
@@ -95,12 +97,8 @@ def group_count(w: Array, k: int) -> Array:
     rows = w.reshape(k, n // k, words)
 
     def add_row(r: Any, planes: tuple[Array, ...]) -> tuple[Array, ...]:
-        carry = jax.lax.dynamic_index_in_dim(rows, r, axis=1, keepdims=False)
-        out = []
-        for p in planes:
-            out.append(p ^ carry)
-            carry = p & carry
-        return tuple(out)
+        row = jax.lax.dynamic_index_in_dim(rows, r, axis=1, keepdims=False)
+        return count_row(planes, row)
 
     zero = jnp.zeros((k, words), w.dtype)
     init = (zero,) * (n // k).bit_length()
@@ -124,7 +122,7 @@ def unmask(m: Array) -> Array:
 
 def popcount(w: Array) -> Array:
     """Ones per row of ``(n, words)``, as ``int32`` ``(n,)``."""
-    return jnp.sum(jax.lax.population_count(w), axis=-1, dtype=jnp.int32)
+    return jnp.sum(popcount_words(w), axis=-1, dtype=jnp.int32)
 
 
 def parity(w: Array) -> Array:

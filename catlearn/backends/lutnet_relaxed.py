@@ -45,273 +45,29 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
-from jax.experimental import pallas as pl
-from jax.experimental.pallas import triton as pl_triton
 
 from .._errors import BackendError, ShapeError
+from ._lut import anf
+from ._lut import fan_in as fan_in
+from ._relaxed_layer import ROWS as ROWS
+from ._relaxed_layer import Layer as Layer
+from ._relaxed_layer import Wiring as Wiring
+from ._relaxed_layer import fan_coefficients as fan_coefficients
+from ._relaxed_layer import pallas_layer_forward as pallas_layer_forward
+from ._relaxed_layer import pallas_layer_reverse as pallas_layer_reverse
+from ._relaxed_layer import plan as plan
+from ._relaxed_layer import table_grad as table_grad
+from ._relaxed_layer import xla_layer_forward as xla_layer_forward
+from ._relaxed_layer import xla_layer_reverse as xla_layer_reverse
 
 Array = Any
-Wiring = tuple[Any, Any]
-
 BACKENDS = ("xla", "pallas")
-
-
-# -- the static plan: wirings and their fan-in tables --------------------------------
-def fan_in(ia: np.ndarray, ib: np.ndarray, n_in: int) -> np.ndarray:
-    """The wiring transposed: ``(n_in, k)`` int32, row ``i`` lists the slots that
-    read input ``i`` (``g`` for gate ``g``'s input ``a``, ``n_out + g`` for its
-    input ``b``), padded with ``-1`` to the largest fan-in ``k`` (at least 1).
-
-    >>> fan_in(np.array([0, 2]), np.array([2, 0]), 3).tolist()
-    [[0, 3], [-1, -1], [1, 2]]
-    """
-    slots = np.concatenate([ia, ib]).astype(np.int64)
-    order = np.argsort(slots, kind="stable")
-    counts = np.bincount(slots, minlength=n_in)
-    k = max(int(counts.max(initial=0)), 1)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    rank = np.arange(len(slots)) - np.repeat(starts, counts)
-    table = np.full((n_in, k), -1, np.int32)
-    table[slots[order], rank] = order
-    return table
-
-
-@dataclass(frozen=True)
-class Layer:
-    """One layer's static structure: ``n_out`` gates over ``n_in`` rows, gate
-    ``g`` reading rows ``ia[g]`` and ``ib[g]``. Its fan-in table, split into
-    ``gate``, ``partner`` (the gate's other input) and ``side`` (0: padding,
-    1: read as ``a``, 2: as ``b``), each ``(n_in, k)`` with padding entries 0.
-    Compared and hashed by ``key`` (the wiring's bytes)."""
-
-    n_in: int
-    n_out: int
-    key: bytes = field(repr=False)
-    ia: np.ndarray = field(repr=False, compare=False)
-    ib: np.ndarray = field(repr=False, compare=False)
-    gate: np.ndarray = field(repr=False, compare=False)
-    partner: np.ndarray = field(repr=False, compare=False)
-    side: np.ndarray = field(repr=False, compare=False)
-
-
-@functools.lru_cache(maxsize=64)
-def _layer(n_in: int, key: bytes) -> Layer:
-    ia, ib = np.frombuffer(key, np.int32).reshape(2, -1)
-    fan = fan_in(ia, ib, n_in)
-    n = len(ia)
-    gate = np.where(fan < 0, 0, fan % max(n, 1)).astype(np.int32)
-    side = np.where(fan < 0, 0, np.where(fan < n, 1, 2)).astype(np.int32)
-    partner = np.select([side == 1, side == 2], [ib[gate], ia[gate]], 0)
-    return Layer(n_in, n, key, ia, ib, gate, partner.astype(np.int32), side)
-
-
-def plan(n_in: int, wirings: Sequence[Wiring]) -> tuple[Layer, ...]:
-    """Check ``wirings`` (each ``(ia, ib)``, integer vectors of one length, the
-    first over ``n_in`` rows, each next over the previous width) and build each
-    :class:`Layer`, cached by wiring."""
-    layers = []
-    for i, (ia, ib) in enumerate(wirings):
-        ia, ib = np.asarray(ia), np.asarray(ib)
-        if ia.ndim != 1 or ia.shape != ib.shape or ia.dtype.kind not in "iu":
-            raise ShapeError(
-                f"wiring {i}: ia {ia.dtype}{list(ia.shape)} and ib "
-                f"{ib.dtype}{list(ib.shape)} must be integer vectors of one length. "
-                "Fix: pass cl.logic.wiring(n_in, n_out, seed)."
-            )
-        lo = min(int(ia.min(initial=0)), int(ib.min(initial=0)))
-        hi = max(int(ia.max(initial=-1)), int(ib.max(initial=-1)))
-        if lo < 0 or hi >= n_in:
-            raise ShapeError(
-                f"wiring {i} reads rows {lo}..{hi} of a layer input with {n_in} "
-                f"rows. Fix: wire layer {i} over n_in={n_in} inputs (the previous "
-                "layer's width)."
-            )
-        key = np.stack([ia, ib]).astype(np.int32).tobytes()
-        layers.append(_layer(n_in, key))
-        n_in = len(ia)
-    return tuple(layers)
-
-
-# -- the maths of one layer, shared by the backends ----------------------------------
-def coefficients(s: Array) -> tuple[Array, Array, Array, Array]:
-    """``(c0, c1, c2, c3)`` of tables ``s`` of shape ``(n, 4)``, each ``(n,)``."""
-    s00, s01, s10, s11 = s[:, 0], s[:, 1], s[:, 2], s[:, 3]
-    return s00, s10 - s00, s01 - s00, s00 - s01 - s10 + s11
-
-
-def table_grad(d0: Array, d1: Array, d2: Array, d3: Array) -> Array:
-    """``ds`` of shape ``(n, 4)`` from the cotangents ``dc0 .. dc3`` of the
-    coefficients (the transpose of :func:`coefficients`)."""
-    return jnp.stack([d0 - d1 - d2 + d3, d2 - d3, d1 - d3, d3], axis=1)
-
-
-def fan_coefficients(layer: Layer, s: Array) -> tuple[Array, Array]:
-    """``(alpha, beta)``, each ``(n_in, k)``: fan-in entry ``(i, j)`` adds
-    ``dz[gate] (alpha + beta x[partner])`` to ``dx[i]`` (zero for padding)."""
-    _, c1, c2, c3 = coefficients(s)
-    zero = jnp.zeros((), s.dtype)
-    g = layer.gate
-    alpha = jnp.select([layer.side == 1, layer.side == 2], [c1[g], c2[g]], zero)
-    return alpha, jnp.where(layer.side > 0, c3[g], zero)
-
-
-# -- the XLA backend -----------------------------------------------------------------
-def _rows(x: Array, idx: np.ndarray) -> Array:
-    return x.at[idx].get(mode="promise_in_bounds")
-
-
-def xla_layer_forward(layer: Layer, x: Array, s: Array) -> Array:
-    """One layer's output ``(n_out, batch)`` from its input ``(n_in, batch)``."""
-    a, b = _rows(x, layer.ia), _rows(x, layer.ib)
-    c0, c1, c2, c3 = (c[:, None] for c in coefficients(s))
-    return c0 + a * (c1 + c3 * b) + c2 * b
-
-
-def xla_layer_reverse(
-    layer: Layer, x: Array, s: Array, dz: Array
-) -> tuple[Array, Array]:
-    """``(ds, dx)`` of one layer at input ``x`` for output cotangent ``dz``."""
-    a, b = _rows(x, layer.ia), _rows(x, layer.ib)
-    dza = dz * a
-    ds = table_grad(dz.sum(1), dza.sum(1), (dz * b).sum(1), (dza * b).sum(1))
-    alpha, beta = fan_coefficients(layer, s)
-    dx = sum(
-        _rows(dz, layer.gate[:, j])
-        * (alpha[:, j, None] + beta[:, j, None] * _rows(x, layer.partner[:, j]))
-        for j in range(layer.gate.shape[1])
-    )
-    return ds, dx
-
-
-# -- the Pallas backend --------------------------------------------------------------
-# Grid: (row blocks of ROWS gates or inputs) x (batch blocks of `block` columns).
-# Rows and batch are zero-padded to whole blocks. Triton rules kept: every
-# gather is a load from a ref with an index vector, never a gather on a loaded
-# value; batch sums are per-block partial sums, added up outside the kernel.
-ROWS = 32
-
-
-def _pad(x: Array, rows: int, cols: int) -> Array:
-    return jnp.pad(x, ((0, rows - x.shape[0]), (0, cols - x.shape[1])))
-
-
-def _up(n: int, k: int) -> int:
-    return -(-n // k) * k
-
-
-def _vec(v: np.ndarray, n: int) -> Array:
-    return jnp.asarray(np.pad(v, (0, n - len(v))))
-
-
-def _forward_kernel(
-    ia_ref: Any, ib_ref: Any, c_ref: Any, x_ref: Any, y_ref: Any
-) -> None:
-    cols = pl.ds(pl.program_id(1) * y_ref.shape[1], y_ref.shape[1])
-    a, b = x_ref[ia_ref[...], cols], x_ref[ib_ref[...], cols]
-    c0, c1, c2, c3 = (c_ref[i, :][:, None] for i in range(4))
-    y_ref[...] = c0 + a * (c1 + c3 * b) + c2 * b
-
-
-def _sums_kernel(
-    ia_ref: Any, ib_ref: Any, dz_ref: Any, x_ref: Any, out_ref: Any
-) -> None:
-    cols = pl.ds(pl.program_id(1) * dz_ref.shape[1], dz_ref.shape[1])
-    a, b = x_ref[ia_ref[...], cols], x_ref[ib_ref[...], cols]
-    dz = dz_ref[...]
-    dza = dz * a
-    for i, term in enumerate((dz, dza, dz * b, dza * b)):
-        out_ref[i, :] = jnp.sum(term, axis=1)
-
-
-def _dx_kernel(*refs: Any) -> None:
-    g_ref, p_ref, al_ref, be_ref, dz_ref, x_ref, dx_ref = refs
-    cols = pl.ds(pl.program_id(1) * dx_ref.shape[1], dx_ref.shape[1])
-
-    def term(j: Any, acc: Array) -> Array:
-        x = x_ref[p_ref[j, :], cols]
-        al, be = al_ref[j, :][:, None], be_ref[j, :][:, None]
-        return acc + dz_ref[g_ref[j, :], cols] * (al + be * x)
-
-    zero = jnp.zeros(dx_ref.shape, dx_ref.dtype)
-    dx_ref[...] = jax.lax.fori_loop(0, g_ref.shape[0], term, zero)
-
-
-def _call(
-    kernel: Any,
-    grid: tuple[int, int],
-    in_specs: list[Any],
-    out_spec: Any,
-    out_shape: tuple[int, ...],
-    interpret: bool,
-) -> Any:
-    return pl.pallas_call(
-        kernel,
-        out_shape=jax.ShapeDtypeStruct(out_shape, jnp.float32),
-        grid=grid,
-        in_specs=in_specs,
-        out_specs=out_spec,
-        interpret=interpret,
-        compiler_params=pl_triton.CompilerParams(),  # Triton, not Mosaic GPU
-    )
-
-
-def pallas_layer_forward(
-    layer: Layer, x: Array, s: Array, *, block: int, interpret: bool
-) -> Array:
-    """:func:`xla_layer_forward` as one Pallas kernel."""
-    (_, batch), n = x.shape, _up(layer.n_out, ROWS)
-    cols = _up(batch, block)
-    c = _pad(jnp.stack(coefficients(s)), 4, n)
-    row = pl.BlockSpec((ROWS,), lambda i, j: (i,))
-    y = _call(
-        _forward_kernel,
-        (n // ROWS, cols // block),
-        [row, row, pl.BlockSpec((4, ROWS), lambda i, j: (0, i)), pl.BlockSpec()],
-        pl.BlockSpec((ROWS, block), lambda i, j: (i, j)),
-        (n, cols),
-        interpret,
-    )(_vec(layer.ia, n), _vec(layer.ib, n), c, _pad(x, x.shape[0], cols))
-    return y[: layer.n_out, :batch]
-
-
-def pallas_layer_reverse(
-    layer: Layer, x: Array, s: Array, dz: Array, *, block: int, interpret: bool
-) -> tuple[Array, Array]:
-    """:func:`xla_layer_reverse` as two Pallas kernels: the batch sums of the
-    tables' cotangents (per batch block) and the fan-in gather of ``dx``."""
-    (n_in, batch), n = x.shape, _up(layer.n_out, ROWS)
-    cols, rows_in = _up(batch, block), _up(n_in, ROWS)
-    grid = (n // ROWS, cols // block)
-    x, dz = _pad(x, n_in, cols), _pad(dz, n, cols)
-    row = pl.BlockSpec((ROWS,), lambda i, j: (i,))
-    sums = _call(
-        _sums_kernel,
-        grid,
-        [row, row, pl.BlockSpec((ROWS, block), lambda i, j: (i, j)), pl.BlockSpec()],
-        pl.BlockSpec((None, 4, ROWS), lambda i, j: (j, 0, i)),
-        (grid[1], 4, n),
-        interpret,
-    )(_vec(layer.ia, n), _vec(layer.ib, n), dz, x)
-    ds = table_grad(*jnp.sum(sums, axis=0)[:, : layer.n_out])
-    k = layer.gate.shape[1]
-    fan = pl.BlockSpec((k, ROWS), lambda i, j: (0, i))
-    alpha, beta = fan_coefficients(layer, s)
-    tables = [_pad(jnp.asarray(t.T), k, rows_in) for t in (layer.gate, layer.partner)]
-    dx = _call(
-        _dx_kernel,
-        (rows_in // ROWS, cols // block),
-        [fan] * 4 + [pl.BlockSpec(), pl.BlockSpec()],
-        pl.BlockSpec((ROWS, block), lambda i, j: (i, j)),
-        (rows_in, cols),
-        interpret,
-    )(*tables, _pad(alpha.T, k, rows_in), _pad(beta.T, k, rows_in), dz, x)
-    return ds, dx[:n_in, :batch]
+coefficients = anf  # a layer's ANF coefficients, by the name they had here
 
 
 # -- backends: a closed table --------------------------------------------------------

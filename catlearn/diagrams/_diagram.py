@@ -25,16 +25,18 @@ Parameters are read off by name:
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Iterator
+from functools import cached_property
 from typing import Any
 
 from discopy import cat, markov
+from discopy.config import DRAWING_ATTRIBUTES
 from discopy.monoidal import Ty
 
 from .._errors import CompositionError, ParamError, TypeSpecError
+from ._layers import Run, box_layer
 from ._specs import INITS as INITS
-from ._specs import check_param, check_spec
+from ._specs import ParamSpec, Spec, check_param, parse_spec
 
 
 def _short(d: Any, limit: int = 80) -> str:
@@ -44,7 +46,25 @@ def _short(d: Any, limit: int = 80) -> str:
 
 @cat.factory
 class Diagram(markov.Diagram):
-    """A catlearn string diagram (a ``discopy.markov.Diagram``)."""
+    """A catlearn string diagram (a ``discopy.markov.Diagram``).
+
+    ``>>`` and ``@`` build the same layers as DisCoPy, in time linear in the
+    diagram: ``d = d @ f`` in a loop appends ``f`` to a record of the factors
+    (amortised O(size of f)), and the layers are laid out once, when first
+    read (:mod:`catlearn.diagrams._layers`).
+    """
+
+    @cached_property
+    def inside(self) -> tuple[Any, ...]:  # type: ignore[override]
+        # Only diagrams made by _extend lack ``inside``: lay their layers out.
+        run, k = self._run
+        return run.layers(k)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        if state.pop("_run", None) is not None:
+            state["inside"] = self.inside
+        return state
 
     def then(self, *others: Any) -> Diagram:
         others = tuple(as_diagram(o) for o in others)
@@ -58,13 +78,17 @@ class Diagram(markov.Diagram):
                     "change the sizes so that they agree."
                 )
             left = right
-        return super().then(*others)
+        if any(isinstance(o, cat.Sum) for o in (self, *others)):
+            return super().then(*others)
+        return _extend(self, others, "then")
 
     def tensor(self, other: Any = None, *others: Any) -> Diagram:
         if other is None:
             return self
-        others = tuple(as_diagram(o) for o in others)
-        return super().tensor(as_diagram(other), *others)
+        others = (as_diagram(other), *(as_diagram(o) for o in others))
+        if any(isinstance(o, cat.Sum) for o in (self, *others)):
+            return super().tensor(*others)
+        return _extend(self, others, "tensor")
 
     def __matmul__(self, other: Any) -> Diagram:
         if isinstance(other, Ty):  # whiskering: f @ x
@@ -97,7 +121,8 @@ class Box(markov.Box, Diagram):
     functor needs a rule for that name. ``data`` holds a small hashable spec
     (sizes, names, seeds), never arrays. A box named after a catlearn
     generator (``lut_layer``, ``AND``, ``matmul``, ...) is checked against its
-    wires when it is made (:func:`catlearn.diagrams.check_spec`).
+    wires when it is made (:func:`catlearn.diagrams.check_spec`), and its
+    spec, typed, is :attr:`typed_spec`.
     """
 
     __ambiguous_inheritance__ = (markov.Box,)
@@ -111,11 +136,23 @@ class Box(markov.Box, Diagram):
                     f"Box {name!r}: {side} must be a type such as cl.real(3) or "
                     f"cl.bits(4) (combined with @), got {ty!r}."
                 )
-        markov.Box.__init__(self, name, dom, cod, data=data, **params)
-        self._check_spec()
+        # markov.Box.__init__, without respelling the types of its one layer
+        for attr in DRAWING_ATTRIBUTES:
+            if attr in params:
+                setattr(self, attr, params.pop(attr))
+        cat.Box.__init__(self, name, dom, cod, data=data, **params)
+        self.inside = (box_layer(self),)
+        self.typed_spec  # parsed and checked once, here (cached)
 
-    def _check_spec(self) -> None:
-        check_spec(self)
+    def _parse_spec(self) -> Spec | None:
+        return parse_spec(self)
+
+    @cached_property
+    def typed_spec(self) -> Spec | None:
+        """The generator's spec, typed (``LutLayerSpec``, ``GroupSumSpec``,
+        ...; ``ParamSpec`` for a ``Param``), parsed and checked against the
+        wires when the box was made; ``None`` for a box with no spec fields."""
+        return self._parse_spec()
 
     @property
     def spec(self) -> dict[str, Any]:
@@ -172,8 +209,8 @@ class Param(Box):
             color="green",
         )
 
-    def _check_spec(self) -> None:
-        pass  # checked before the box was made: check_param
+    def _parse_spec(self) -> ParamSpec:
+        return ParamSpec.parse(self)  # checked before the box was made
 
     @property
     def ty(self) -> Ty:
@@ -186,26 +223,6 @@ class Param(Box):
             f"Param({self.name!r}, {self.cod!r}, init={s['init']!r}, "
             f"scale={s['scale']!r}{relax})"
         )
-
-
-class Swap(markov.Swap, Box):
-    """Swap of two wires."""
-
-    __ambiguous_inheritance__ = (markov.Swap,)
-
-
-class _Copy(markov.Copy, Box):
-    __ambiguous_inheritance__ = (markov.Copy,)
-
-
-class _Discard(markov.Discard, _Copy):
-    __ambiguous_inheritance__ = (markov.Discard,)
-
-
-Diagram.copy_factory = _Copy
-Diagram.discard_factory = _Discard
-Diagram.braid_factory = Swap
-_Copy.discard_factory = _Discard
 
 
 def _check_ty(what: str, ty: Any) -> Ty:
@@ -221,33 +238,46 @@ def Id(ty: Ty = Ty()) -> Diagram:  # noqa: N802 - categorical name
     return Diagram.id(_check_ty("Id", ty))
 
 
-def Copy(ty: Ty, n: int = 2) -> Diagram:  # noqa: N802
-    """``n`` copies of ``ty`` (any type; composite types copy wire by wire)."""
-    _check_ty("Copy", ty)
-    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
-        raise TypeSpecError(
-            f"Copy({ty!r}, n={n!r}): n must be an int >= 0 (0 discards). "
-            "Fix: cl.Copy(ty, 2) for two copies."
-        )
-    n = int(n)
-    if len(ty) == 1:
-        return _Copy(ty, n) if n != 1 else Id(ty)  # type: ignore[call-arg]
-    return Diagram.copy(ty, n)
+def tensor(*diagrams: Any) -> Diagram:
+    """``d0 @ d1 @ ...`` of diagrams (or types, as identities), in time linear
+    in their size; ``Id()`` for none. Equal to DisCoPy's left-nested tensor.
+
+    >>> import catlearn as cl
+    >>> x = cl.real(1)
+    >>> boxes = [cl.Box(f"f{i}", x, x) for i in range(3)]
+    >>> assert cl.tensor(*boxes) == boxes[0] @ boxes[1] @ boxes[2]
+    """
+    if not diagrams:
+        return Id()
+    ds = [Diagram.id(d) if isinstance(d, Ty) else as_diagram(d) for d in diagrams]
+    return ds[0].tensor(*ds[1:]) if len(ds) > 1 else ds[0]
 
 
-def Discard(ty: Ty) -> Diagram:  # noqa: N802
-    """Delete ``ty`` (any type)."""
-    _check_ty("Discard", ty)
-    return Diagram.tensor(Id(), *(_Discard(Ty(w)) for w in ty.inside))  # type: ignore[call-arg]
+def _factors(d: Diagram, kind: str) -> list[Diagram]:
+    """The factors of ``d`` as a composite of ``kind`` (itself if it is none)."""
+    run = d.__dict__.get("_run")
+    if run is not None and run[0].kind == kind:
+        return run[0].factors[: run[1]]
+    d.inside  # lay out a composite of the other kind now: runs never nest deep
+    return [d]
 
 
-def SwapTypes(left: Ty, right: Ty) -> Diagram:  # noqa: N802
-    """Swap two (possibly composite) types."""
-    _check_ty("Swap", left)
-    _check_ty("Swap", right)
-    if len(left) == 1 and len(right) == 1:
-        return Swap(left, right)  # type: ignore[call-arg]
-    return Diagram.swap(left, right)
+def _extend(d: Diagram, others: tuple[Diagram, ...], kind: str) -> Diagram:
+    """``d >> o1 >> ...`` or ``d @ o1 @ ...``, its layers laid out when read.
+    If ``d`` is the newest composite of its run, the others are appended to
+    the run in place: amortised O(their size), so a loop stays linear."""
+    own = d.__dict__.get("_run")
+    if own is not None and own[0].kind == kind and len(own[0].factors) == own[1]:
+        run = own[0]
+    else:
+        run = Run(kind, _factors(d, kind))
+    for other in others:
+        for factor in _factors(other, kind):
+            run.append(factor)
+    new = object.__new__(d.factory)
+    new._run = (run, len(run.factors))
+    new.dom, new.cod = run.boundary()
+    return new
 
 
 def as_diagram(d: Any) -> Diagram:

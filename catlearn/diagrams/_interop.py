@@ -26,7 +26,8 @@ from discopy import markov, symmetric
 from discopy.monoidal import Layer, Ty
 
 from .._errors import CompositionError
-from ._diagram import Box, Copy, Diagram, Discard, Id, SwapTypes, as_diagram, boxes
+from ._diagram import Box, Diagram, Id, as_diagram, boxes
+from ._structure import Copy, Discard, SwapTypes
 from ._types import Wire
 
 

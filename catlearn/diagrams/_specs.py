@@ -1,14 +1,26 @@
-"""One validator per generator: a box's spec checked against its wires.
+"""One typed spec per generator: a box's data parsed, and checked against its
+wires, once, when the box is made.
 
 A generator's functors read its spec (``box.data``: sizes, a seed, a
 relaxation) and its wires. When the two disagree, a functor would gather past
 the end of an input (clamped, silently), reshape into the wrong number of
 gates, or divide by a zero temperature. So every catlearn generator has one
-validator here, in one table keyed by the box's name, and ``cl.Box`` runs it
-whenever a box is made: by a builder, by hand, or by ``catlearn.io`` loading a
-diagram. A box whose name is not in the table (a user's generator) passes.
+parser here, in one table keyed by the box's name (:data:`SPEC_CHECKS`), and
+``cl.Box`` runs it whenever a box is made: by a builder, by hand, or by
+``catlearn.io`` loading a diagram. It returns the generator's typed spec
+(:class:`LutLayerSpec`, :class:`GroupSumSpec`, ...; ``None`` for generators
+with no spec fields), which functors read with ``LutLayerSpec.of(box)``. A box
+whose name is not in the table (a user's generator) passes. ``box.data`` (the
+sorted key-value pairs saved with the diagram) and ``box.spec`` (a dict of
+them) stay as they are.
 
 >>> import catlearn as cl
+>>> layer = cl.Box("lut_layer", cl.bits(12) @ cl.bits(4), cl.bits(3),
+...                data=cl.diagrams.spec(n_in=4, n_out=3, seed=0, relax="sin"))
+>>> LutLayerSpec.of(layer)
+LutLayerSpec(n_in=4, n_out=3, seed=0, relax='sin')
+>>> LutLayerSpec.of(layer).to_data() == layer.data
+True
 >>> try:
 ...     cl.Box("group_sum", cl.bits(4), cl.real(4), data=cl.diagrams.spec(k=2, tau=1.0))
 ... except cl.TypeSpecError as e:
@@ -18,124 +30,207 @@ box 'group_sum' (bits(4) -> real(4)): spec field 'k' = 2 does not match
 
 from __future__ import annotations
 
-import math
-import numbers
+import dataclasses
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self
 
+import numpy as np
 from discopy.monoidal import Ty
 
-from .._errors import ShapeError, TypeSpecError
-from ._memory import check_memory
+from .._errors import TypeSpecError
+from ._checks import (
+    bit_sizes,
+    check_seed,
+    field_error,
+    fields,
+    is_count,
+    is_finite,
+    is_temperature,
+    where,
+    wires_error,
+)
 from ._types import Wire
+from ._wiring import check_wiring_size, wiring
 
 INITS = ("normal", "uniform", "zeros", "ones", "residual")
 RELAXATIONS = ("sin", "sigmoid", "softmax", "gumbel")
 GATE_CHOICES = ("softmax", "gumbel")  # relaxations with 16 logits per gate
-SEEDS = 2**63  # a builder's seed is an int in [0, 2**63): an int64, as numpy takes
-
-# Drawing a lut layer's random wiring repairs each gate that reads one wire
-# twice (about n_out / n_in of them) with a shuffle of all n_out gates: about
-# n_out**2 / n_in steps of ~10 ns. Past this many steps (~5 minutes of one
-# core) a builder refuses the layer instead of running for hours.
-WIRING_STEPS = 3 * 10**10
 
 
-# -- shared checks -----------------------------------------------------------------
-def _ty(ty: Ty) -> str:
-    return " @ ".join(map(repr, ty.inside)) or "Ty()"
+# -- the typed specs ---------------------------------------------------------------
+@dataclass(frozen=True)
+class Spec:
+    """The spec of one generator, typed: what its functors read."""
+
+    NAME: ClassVar[str] = ""  # the box name it is the spec of
+    FIX: ClassVar[str] = ""  # how to build such a box right
+
+    @classmethod
+    def parse(cls, box: Any) -> Self:
+        """The spec of ``box``, checked against its wires (``TypeSpecError``)."""
+        raise NotImplementedError
+
+    @classmethod
+    def of(cls, box: Any) -> Self:
+        """The spec of ``box``, parsed when the box was made. A spec of this
+        class passes through, so a rule reading ``LutLayerSpec.of(box)`` runs
+        on a bare spec too."""
+        if isinstance(box, cls):
+            return box
+        found = spec_of(box)
+        if not isinstance(found, cls):
+            name = getattr(box, "name", type(box).__name__)
+            raise TypeSpecError(
+                f"box {name!r} has no {cls.__name__} (its spec is {found!r}): it "
+                f"is not a {cls.NAME!r} box. Fix: read a {cls.__name__} off a box "
+                f"that {cls.FIX}."
+            )
+        return found
+
+    def to_data(self) -> tuple[tuple[str, Any], ...]:
+        """The box data this spec is saved as: its fields, sorted by name."""
+        pairs = ((f.name, getattr(self, f.name)) for f in dataclasses.fields(self))
+        return tuple(sorted(pairs))
+
+    @classmethod
+    def _read(cls, box: Any) -> dict[str, Any]:
+        names = tuple(sorted(f.name for f in dataclasses.fields(cls)))
+        return fields(box, names, cls.FIX)
 
 
-def where(box: Any) -> str:
-    """How messages name a box: ``box 'lut_layer' (bits(12) @ bits(4) -> bits(3))``."""
-    return f"box {box.name!r} ({_ty(box.dom)} -> {_ty(box.cod)})"
-
-
-def is_count(n: Any) -> bool:
-    """A positive int (numpy ints too), never a bool."""
-    return isinstance(n, numbers.Integral) and not isinstance(n, bool) and int(n) >= 1
-
-
-def is_finite(x: Any) -> bool:
-    """A finite real number (numpy floats too), never a bool."""
-    if not isinstance(x, numbers.Real) or isinstance(x, bool):
-        return False
-    try:
-        return math.isfinite(x)
-    except OverflowError:  # an int too large for a float
-        return False
-
-
-def is_temperature(tau: Any) -> bool:
-    """A finite real number > 0: what ``group_sum`` divides its counts by."""
-    return is_finite(tau) and tau > 0
-
-
-def check_seed(seed: Any, what: str, fix: str = "seed=0") -> int:
-    """``seed`` as an int if it is one in ``[0, 2**63)``, else ``TypeSpecError``."""
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
-        if 0 <= int(seed) < SEEDS:
-            return int(seed)
-    raise TypeSpecError(
-        f"{what}: seed {seed!r} ({type(seed).__name__}) is not an int from 0 to "
-        f"2**63 - 1: the wiring is drawn by numpy from it, and saved with the "
-        f"model. Fix: {fix}, or any int in that range."
-    )
-
-
-def _fields(box: Any, names: tuple[str, ...], fix: str) -> dict[str, Any]:
-    """The box's spec as a dict with exactly the fields ``names``."""
-    data = box.data
-    pairs = isinstance(data, tuple) and all(
-        isinstance(kv, tuple) and len(kv) == 2 and isinstance(kv[0], str)
-        for kv in data
-    )
-    if not pairs:
-        raise TypeSpecError(
-            f"{where(box)}: its data {data!r} is not a spec of the fields "
-            f"{list(names)}. Fix: {fix}."
-        )
-    spec = dict(data)
-    missing = [n for n in names if n not in spec]
-    extra = sorted(k for k in spec if k not in names)
-    if missing or extra:
-        said = f"lacks {missing}" if missing else f"has unknown fields {extra}"
-        raise TypeSpecError(
-            f"{where(box)}: the spec {spec} {said}; a {box.name} spec has "
-            f"exactly {list(names)}. Fix: {fix}."
-        )
-    return spec
-
-
-def _field_error(box: Any, field: str, value: Any, problem: str, fix: str) -> Exception:
-    return TypeSpecError(
-        f"{where(box)}: spec field {field!r} = {value!r} {problem}. Fix: {fix}."
-    )
-
-
-def _wires_error(box: Any, expected: str, fix: str) -> Exception:
-    return TypeSpecError(f"{where(box)}: expected {expected}. Fix: {fix}.")
-
-
-def _bits(ty: Ty) -> list[int]:
-    """The sizes of ``ty``'s wires if they are all ``bits`` (else ``[]``)."""
-    if any(w.kind != "bits" for w in ty.inside):
-        return []
-    return [w.shape[0] for w in ty.inside]
-
-
-# -- the logic generators ----------------------------------------------------------
 def _check_relax(box: Any, relax: Any, fix: str) -> None:
     if not isinstance(relax, str) or relax not in RELAXATIONS:
-        raise _field_error(box, "relax", relax, f"is not one of {RELAXATIONS}", fix)
+        raise field_error(box, "relax", relax, f"is not one of {RELAXATIONS}", fix)
 
 
+@dataclass(frozen=True)
+class LutSpec(Spec):
+    """``lut``: one learnable 2-input gate ``bits(4) @ bits(1) @ bits(1) ->
+    bits(1)`` (its table, then its inputs), relaxed under Smooth by ``relax``."""
+
+    relax: str = "sin"
+    NAME: ClassVar[str] = "lut"
+    FIX: ClassVar[str] = "build it with cl.logic.lut(name, relax=...)"
+
+    @classmethod
+    def parse(cls, box: Any) -> Self:
+        if bit_sizes(box.dom) != [4, 1, 1] or bit_sizes(box.cod) != [1]:
+            raise wires_error(box, "bits(4) @ bits(1) @ bits(1) -> bits(1)", cls.FIX)
+        relax = cls._read(box)["relax"]
+        _check_relax(box, relax, cls.FIX)
+        return cls(relax)
+
+
+@dataclass(frozen=True)
+class LutLayerSpec(Spec):
+    """``lut_layer``: ``n_out`` learnable gates ``bits(4 n_out) @ bits(n_in) ->
+    bits(n_out)`` reading the inputs :attr:`wiring` draws from ``seed``."""
+
+    n_in: int
+    n_out: int
+    seed: int = 0
+    relax: str = "sin"
+    NAME: ClassVar[str] = "lut_layer"
+    FIX: ClassVar[str] = (
+        "build it with cl.logic.lut_layer(n_in, n_out, seed=..., relax=...)"
+    )
+
+    @property
+    def wiring(self) -> tuple[np.ndarray, np.ndarray]:
+        """The gates' inputs ``(a, b)``: ``cl.logic.wiring(n_in, n_out, seed)``."""
+        return wiring(self.n_in, self.n_out, self.seed)
+
+    @classmethod
+    def parse(cls, box: Any) -> Self:
+        fix, s = cls.FIX, cls._read(box)
+        for field in ("n_in", "n_out"):
+            if not is_count(s[field]):
+                raise field_error(box, field, s[field], "is not a positive int", fix)
+        n_in, n_out = int(s["n_in"]), int(s["n_out"])
+        seed = check_seed(s["seed"], f"{where(box)}: spec field 'seed'")
+        _check_relax(box, s["relax"], fix)
+        dom, cod = bit_sizes(box.dom), bit_sizes(box.cod)
+        if len(dom) != 2 or len(cod) != 1:
+            expected = f"bits({4 * n_out}) @ bits({n_in}) -> bits({n_out})"
+            raise wires_error(box, expected, fix)
+        if dom[1] != n_in:
+            raise field_error(
+                box, "n_in", n_in, f"does not match its input wire bits({dom[1]}) "
+                "(the gates would read wires past its end)", f"n_in={dom[1]}, or {fix}"
+            )
+        if cod[0] != n_out or dom[0] != 4 * n_out:
+            raise field_error(
+                box, "n_out", n_out, f"does not match its wires: {n_out} gates take "
+                f"a table bits({4 * n_out}) and give bits({n_out})",
+                f"n_out={cod[0]} with a table bits({4 * cod[0]}), or {fix}",
+            )
+        check_wiring_size(n_in, n_out, where(box))
+        return cls(n_in, n_out, seed, s["relax"])
+
+
+@dataclass(frozen=True)
+class GroupSumSpec(Spec):
+    """``group_sum``: ``bits(n) -> real(k)``, the ones in each of ``k`` equal
+    groups, divided by ``tau`` under Smooth."""
+
+    k: int
+    tau: float = 1.0
+    NAME: ClassVar[str] = "group_sum"
+    FIX: ClassVar[str] = "build it with cl.logic.group_sum(n, k, tau=...)"
+
+    @classmethod
+    def parse(cls, box: Any) -> Self:
+        fix, s = cls.FIX, cls._read(box)
+        k, tau = s["k"], s["tau"]
+        if not is_count(k):
+            raise field_error(box, "k", k, "is not a positive int", fix)
+        dom, cod = bit_sizes(box.dom), box.cod.inside
+        one_real = len(cod) == 1 and cod[0].kind == "real" and len(cod[0].shape) == 1
+        if len(dom) != 1 or not one_real:
+            raise wires_error(box, f"bits(n) -> real({k})", fix)
+        if cod[0].shape[0] != k:
+            raise field_error(
+                box, "k", k, f"does not match its output wire {cod[0]!r} (one count "
+                "per group)", f"k={cod[0].shape[0]}, or {fix}"
+            )
+        if dom[0] % k:
+            raise field_error(
+                box, "k", k, f"does not split its input bits({dom[0]}) into equal "
+                "groups", f"make the input width a multiple of {k}"
+            )
+        if not is_temperature(tau):
+            raise field_error(
+                box, "tau", tau, "is not a finite temperature > 0 (the counts are "
+                "divided by it)", "tau=1.0, or leave it out of cl.logic.network"
+            )
+        return cls(int(k), float(tau))
+
+
+@dataclass(frozen=True)
+class ParamSpec(Spec):
+    """A ``Param`` box (any name): how ``Program.init`` draws it, and how a
+    ``bits`` parameter is relaxed under Smooth. ``cl.Param`` checks the
+    values before it makes the box (:func:`check_param`)."""
+
+    init: str = "normal"
+    scale: float = 1.0
+    relax: str | None = None
+    FIX: ClassVar[str] = "is a cl.Param"
+
+    @classmethod
+    def parse(cls, box: Any) -> Self:
+        s = cls._read(box)
+        return cls(s["init"], s["scale"], s["relax"])
+
+
+# -- the generators with no spec fields: only their wires -----------------------------
 def _bitwise(box: Any) -> None:
     """AND, OR, XOR: ``bits(n) @ bits(n) -> bits(n)``."""
-    dom, cod = _bits(box.dom), _bits(box.cod)
+    dom, cod = bit_sizes(box.dom), bit_sizes(box.cod)
     if len(dom) != 2 or dom[0] != dom[1] or cod != dom[:1]:
         n = cod[0] if len(cod) == 1 else 1
-        raise _wires_error(
+        raise wires_error(
             box,
             "bits(n) @ bits(n) -> bits(n): the gate works bit by bit on two "
             "wires of one size",
@@ -144,83 +239,21 @@ def _bitwise(box: Any) -> None:
 
 
 def _not(box: Any) -> None:
-    dom, cod = _bits(box.dom), _bits(box.cod)
+    dom, cod = bit_sizes(box.dom), bit_sizes(box.cod)
     if len(dom) != 1 or cod != dom:
         n = dom[0] if len(dom) == 1 else 1
-        raise _wires_error(box, "bits(n) -> bits(n)", f"cl.logic.gate('NOT', {n})")
+        raise wires_error(box, "bits(n) -> bits(n)", f"cl.logic.gate('NOT', {n})")
 
 
 def _constant(box: Any) -> None:
-    if len(box.dom) or _bits(box.cod) != [1]:
-        raise _wires_error(box, "Ty() -> bits(1)", f"use cl.logic.{box.name}")
+    if len(box.dom) or bit_sizes(box.cod) != [1]:
+        raise wires_error(box, "Ty() -> bits(1)", f"use cl.logic.{box.name}")
 
 
-def _lut(box: Any) -> None:
-    fix = "build it with cl.logic.lut(name, relax=...)"
-    if _bits(box.dom) != [4, 1, 1] or _bits(box.cod) != [1]:
-        raise _wires_error(box, "bits(4) @ bits(1) @ bits(1) -> bits(1)", fix)
-    _check_relax(box, _fields(box, ("relax",), fix)["relax"], fix)
-
-
-def _lut_layer(box: Any) -> None:
-    fix = "build it with cl.logic.lut_layer(n_in, n_out, seed=..., relax=...)"
-    s = _fields(box, ("n_in", "n_out", "relax", "seed"), fix)
-    for field in ("n_in", "n_out"):
-        if not is_count(s[field]):
-            raise _field_error(box, field, s[field], "is not a positive int", fix)
-    n_in, n_out = int(s["n_in"]), int(s["n_out"])
-    check_seed(s["seed"], f"{where(box)}: spec field 'seed'")
-    _check_relax(box, s["relax"], fix)
-    dom, cod = _bits(box.dom), _bits(box.cod)
-    if len(dom) != 2 or len(cod) != 1:
-        expected = f"bits({4 * n_out}) @ bits({n_in}) -> bits({n_out})"
-        raise _wires_error(box, expected, fix)
-    if dom[1] != n_in:
-        raise _field_error(
-            box, "n_in", n_in, f"does not match its input wire bits({dom[1]}) (the "
-            "gates would read wires past its end)", f"n_in={dom[1]}, or {fix}"
-        )
-    if cod[0] != n_out or dom[0] != 4 * n_out:
-        raise _field_error(
-            box, "n_out", n_out, f"does not match its wires: {n_out} gates take "
-            f"a table bits({4 * n_out}) and give bits({n_out})",
-            f"n_out={cod[0]} with a table bits({4 * cod[0]}), or {fix}",
-        )
-    check_wiring_size(n_in, n_out, where(box))
-
-
-def _group_sum(box: Any) -> None:
-    fix = "build it with cl.logic.group_sum(n, k, tau=...)"
-    s = _fields(box, ("k", "tau"), fix)
-    k, tau = s["k"], s["tau"]
-    if not is_count(k):
-        raise _field_error(box, "k", k, "is not a positive int", fix)
-    dom, cod = _bits(box.dom), box.cod.inside
-    one_real = len(cod) == 1 and cod[0].kind == "real" and len(cod[0].shape) == 1
-    if len(dom) != 1 or not one_real:
-        raise _wires_error(box, f"bits(n) -> real({k})", fix)
-    if cod[0].shape[0] != k:
-        raise _field_error(
-            box, "k", k, f"does not match its output wire {cod[0]!r} (one count "
-            "per group)", f"k={cod[0].shape[0]}, or {fix}"
-        )
-    if dom[0] % k:
-        raise _field_error(
-            box, "k", k, f"does not split its input bits({dom[0]}) into equal "
-            "groups", f"make the input width a multiple of {k}"
-        )
-    if not is_temperature(tau):
-        raise _field_error(
-            box, "tau", tau, "is not a finite temperature > 0 (the counts are "
-            "divided by it)", "tau=1.0, or leave it out of cl.logic.network"
-        )
-
-
-# -- the smooth generators (no spec: only their wires) -------------------------------
 def _same_wire(box: Any) -> None:
     """relu, sigmoid, tanh, softmax: one wire to the same wire."""
     if len(box.dom) != 1 or box.dom != box.cod:
-        raise _wires_error(box, "one wire to the same wire", f"cl.nn.{box.name}(n)")
+        raise wires_error(box, "one wire to the same wire", f"cl.nn.{box.name}(n)")
 
 
 def _broadcast(box: Any) -> None:
@@ -234,7 +267,7 @@ def _broadcast(box: Any) -> None:
         if all(x == y or 1 in (x, y) for x, y in zip(a, b, strict=True)):
             shape = tuple(max(x, y) for x, y in zip(a, b, strict=True))
     if shape is None or cod[0].shape != shape:
-        raise _wires_error(
+        raise wires_error(
             box, "two wires whose shapes broadcast to the output's, e.g. real(n) "
             "@ real(n) -> real(n)", f"cl.nn.{box.name}(n)"
         )
@@ -248,23 +281,24 @@ def _matmul(box: Any) -> None:
         (w, x), (y,) = (d.shape for d in dom), cod
         ok = bool(x) and w[-2] == x[-1] and bool(y.shape) and y.shape[-1] == w[-1]
     if not ok:
-        raise _wires_error(
+        raise wires_error(
             box, "real(n, m) @ real(n) -> real(m): weights, then inputs of the "
             "weights' first size", "cl.nn.linear(n, m)"
         )
 
 
-SPEC_CHECKS: dict[str, Callable[[Any], None]] = {
-    # generator name: validator(box), raising TypeSpecError (ShapeError for sizes)
+SPEC_CHECKS: dict[str, Callable[[Any], Spec | None]] = {
+    # generator name: parse(box) -> its typed spec (None: no spec fields), raising
+    # TypeSpecError (ShapeError for sizes)
     "AND": _bitwise,
     "OR": _bitwise,
     "XOR": _bitwise,
     "NOT": _not,
     "ZERO": _constant,
     "ONE": _constant,
-    "lut": _lut,
-    "lut_layer": _lut_layer,
-    "group_sum": _group_sum,
+    "lut": LutSpec.parse,
+    "lut_layer": LutLayerSpec.parse,
+    "group_sum": GroupSumSpec.parse,
     "relu": _same_wire,
     "sigmoid": _same_wire,
     "tanh": _same_wire,
@@ -275,20 +309,35 @@ SPEC_CHECKS: dict[str, Callable[[Any], None]] = {
 }
 
 
+def parse_spec(box: Any) -> Spec | None:
+    """The typed spec of ``box``, a catlearn generator, checked against its
+    wires; ``None`` for a generator with no spec fields, a box of any other
+    name (a user's generator) or a dagger (which no functor reads)."""
+    parse = SPEC_CHECKS.get(box.name)
+    if parse is None or getattr(box, "is_dagger", False):
+        return None
+    plain = [w for w in (*box.dom.inside, *box.cod.inside) if not isinstance(w, Wire)]
+    if plain:
+        raise wires_error(
+            box, f"catlearn wires (cl.real, cl.bits), not {plain[0]!r}",
+            f"type the wires of a {box.name!r} box with cl.real(...) or cl.bits(n)",
+        )
+    return parse(box)
+
+
 def check_spec(box: Any) -> None:
     """Raise ``TypeSpecError`` if ``box``, a catlearn generator, has a spec or
     wires its functors cannot read (``ShapeError`` if it is too big to build);
     a box of any other name passes."""
-    check = SPEC_CHECKS.get(box.name)
-    if check is None or getattr(box, "is_dagger", False):
-        return  # a user's generator, or a dagger (which no functor reads)
-    plain = [w for w in (*box.dom.inside, *box.cod.inside) if not isinstance(w, Wire)]
-    if plain:
-        raise _wires_error(
-            box, f"catlearn wires (cl.real, cl.bits), not {plain[0]!r}",
-            f"type the wires of a {box.name!r} box with cl.real(...) or cl.bits(n)",
-        )
-    check(box)
+    parse_spec(box)
+
+
+def spec_of(box: Any) -> Spec | None:
+    """The typed spec of ``box``: ``box.typed_spec`` for a catlearn box (parsed
+    when it was made), else parsed now (:func:`parse_spec`)."""
+    if hasattr(type(box), "typed_spec"):
+        return box.typed_spec  # type: ignore[no-any-return]
+    return parse_spec(box)
 
 
 # -- parameters ----------------------------------------------------------------------
@@ -333,50 +382,3 @@ def check_param(name: Any, ty: Ty, init: Any, scale: Any, relax: Any) -> None:
             "tables of 4 entries each, so it needs a one-dimensional wire of 4 n "
             "entries. Fix: use such a wire, or init='normal'."
         )
-
-
-# -- the cost of a lut layer's random wiring ------------------------------------
-def wiring_steps(n_in: int, n_out: int) -> int:
-    """About how many ~10 ns steps ``cl.logic.wiring(n_in, n_out, seed)``
-    takes: a shuffle of ``n_in`` per ``n_in`` slots, and, for each of the about
-    ``n_out / n_in`` gates that read one wire twice, a shuffle of ``n_out``."""
-    reps = -(-2 * n_out // n_in)
-    repairs = n_out // n_in if n_in > 1 else 0
-    return 200 * reps + 8 * n_out + repairs * n_out
-
-
-def wiring_bytes(n_in: int, n_out: int) -> tuple[int, int]:
-    """``(kept, peak)`` bytes of a lut layer's wiring: what stays cached (the
-    gates' inputs and their transpose) and what drawing it takes at most."""
-    reps = -(-2 * n_out // n_in)
-    return 16 * n_out + 16 * n_in, 48 * n_out + reps * (8 * n_in + 128)
-
-
-def check_wiring_size(n_in: int, n_out: int, what: str) -> None:
-    """Raise ``ShapeError`` if drawing the wiring of ``n_out`` gates over
-    ``n_in`` wires would take hours or more memory than is free."""
-    steps = wiring_steps(n_in, n_out)
-    if steps > WIRING_STEPS:
-        most = math.isqrt(WIRING_STEPS * max(n_in, 1))
-        raise ShapeError(
-            f"{what}: drawing the random wiring of {n_out:,} gates over {n_in:,} "
-            f"wires takes about {steps:.1e} steps of ~10 ns ({_duration(steps)} of "
-            f"one core): about {n_out // max(n_in, 1):,} gates read one wire "
-            f"twice, and each is redrawn by a shuffle of all {n_out:,} gates. The "
-            f"limit is {WIRING_STEPS:.0e} steps (~5 minutes). Fix: at most about "
-            f"{most:,} gates per layer on {n_in:,} wires, or more input wires."
-        )
-    kept, peak = wiring_bytes(n_in, n_out)
-    check_memory(
-        f"{what}: the wiring of {n_out:,} gates over {n_in:,} wires",
-        kept + peak,
-        "fewer gates per layer",
-    )
-
-
-def _duration(steps: int) -> str:
-    seconds = steps * 1e-8
-    for unit, size in (("years", 3.15e7), ("days", 86400), ("hours", 3600)):
-        if seconds >= size:
-            return f"~{seconds / size:,.0f} {unit}"
-    return f"~{seconds / 60:,.0f} minutes"

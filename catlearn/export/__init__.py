@@ -23,9 +23,14 @@ endmodule
 from ._export import ExportReport as ExportReport
 from ._export import circuit as circuit
 from ._export import export as export
+from ._export import file_format as file_format
 from ._export import to_aiger as to_aiger
 from ._export import to_blif as to_blif
 from ._export import to_verilog as to_verilog
+
+# checks the command line runs before training (not part of the documented API)
+from ._names import check_name as check_name
+from ._names import check_path as check_path
 from ._netlist import ExportError as ExportError
 from ._netlist import Netlist as Netlist
 from ._netlist import Node as Node

@@ -27,14 +27,16 @@ tables, merges identical gates, and drops what no output reads.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._errors import CatlearnError, ParamError
-from ..functors import Boolean
-from ..logic import wiring
+from .._errors import ExportError as ExportError
+from .._errors import ParamError
+from ..diagrams import GroupSumSpec, LutLayerSpec
+from ..functors import Boolean, unroll
 
 # Gate names of the 16 tables, for printing; the fixed gates' tables.
 TABLE_NAMES = (
@@ -42,12 +44,6 @@ TABLE_NAMES = (
     "NOR", "XNOR", "NOTB", "ORNOT", "NOTA", "NOTOR", "NAND", "ONE",
 )  # fmt: skip
 FIXED = {"AND": 1, "XOR": 6, "OR": 7}
-
-
-class ExportError(CatlearnError, ValueError):
-    """A diagram cannot be exported as a circuit (a generator with no gate
-    reading, a learned table that is not a constant, an unknown format, a
-    module name that is not an identifier, a path that cannot be written)."""
 
 
 class Node(NamedTuple):
@@ -126,80 +122,108 @@ class Netlist:
         return _fold(self)
 
 
-# -- from a diagram -------------------------------------------------------------
+# -- from a diagram: one rule per generator ---------------------------------------
+class _Circuit:
+    """The netlist being built: its nodes, one node per constant, and the
+    ``group_sum`` read-outs found so far (slot -> ``(n, k)``)."""
 
+    def __init__(self) -> None:
+        self.nodes: list[Node] = []
+        self.consts: dict[int, int] = {}
+        self.groups: dict[int, tuple[int, int]] = {}
 
-def netlist(diagram: Any, params: dict[str, Any]) -> Netlist:
-    """The circuit of ``diagram`` under ``cl.Boolean()`` with bool ``params``,
-    unfolded: one node per gate bit of the compiled program."""
-    prog = Boolean()(diagram)
-    nodes: list[Node] = []
-    consts: dict[int, int] = {}
+    def add(self, node: Node) -> int:
+        self.nodes.append(node)
+        return len(self.nodes) - 1
 
-    def const(v: int) -> int:
-        if v not in consts:
-            consts[v] = len(nodes)
-            nodes.append(Node("const", (), v))
-        return consts[v]
+    def const(self, v: int) -> int:
+        if v not in self.consts:
+            self.consts[v] = self.add(Node("const", (), v))
+        return self.consts[v]
 
-    def add(node: Node) -> int:
-        nodes.append(node)
-        return len(nodes) - 1
-
-    env: list[list[int]] = [[] for _ in prog.slots]
-    n_in = 0
-    for i in range(prog.n_inputs):
-        size = int(np.prod(prog.slots[i].wire.shape))
-        env[i] = [add(Node("input", (), n_in + j)) for j in range(size)]
-        n_in += size
-    for name, wire in prog.param_types.items():
-        env[prog._params[name][1]] = [const(int(v)) for v in _param(params, name, wire)]
-
-    def table(ids: list[int], box: Any) -> list[int]:
-        if any(nodes[i].op != "const" for i in ids):
+    def tables(self, ids: list[int], box: Any) -> list[int]:
+        """The table indices of the gates whose table bits are nodes ``ids``."""
+        if any(self.nodes[i].op != "const" for i in ids):
             raise ExportError(
                 f"box {box.name!r} reads a table that is not a constant parameter. "
                 "Fix: export diagrams whose tables are parameters (cl.logic.lut, "
                 "cl.logic.lut_layer)."
             )
-        bits = [nodes[i].value for i in ids]
+        bits = [self.nodes[i].value for i in ids]
         return [table_index(*bits[4 * g : 4 * g + 4]) for g in range(len(bits) // 4)]
 
-    groups: dict[int, tuple[int, int]] = {}  # slot -> (n, k) of a group_sum read-out
+
+# A rule: (circuit, step, input wires as lists of node ids) -> the output's nodes.
+NetRule = Callable[[_Circuit, Any, list[list[int]]], list[int]]
+
+
+def _fixed(table: int) -> NetRule:
+    def rule(c: _Circuit, st: Any, ins: list[list[int]]) -> list[int]:
+        return [c.add(Node("lut", (a, b), table)) for a, b in zip(*ins, strict=True)]
+
+    return rule
+
+
+def _lut(c: _Circuit, st: Any, ins: list[list[int]]) -> list[int]:
+    t, a, b = ins
+    return [c.add(Node("lut", (a[0], b[0]), c.tables(t, st.box)[0]))]
+
+
+def _lut_layer(c: _Circuit, st: Any, ins: list[list[int]]) -> list[int]:
+    ia, ib = LutLayerSpec.of(st.box).wiring
+    tabs, x = c.tables(ins[0], st.box), ins[1]
+    return [c.add(Node("lut", (x[a], x[b]), t)) for a, b, t in zip(ia, ib, tabs)]
+
+
+def _group_sum(c: _Circuit, st: Any, ins: list[list[int]]) -> list[int]:
+    """The circuit stops before the counting: its bits are outputs."""
+    c.groups[st.outs[0]] = (len(ins[0]), GroupSumSpec.of(st.box).k)
+    return ins[0]
+
+
+NETLIST_RULES: dict[str, NetRule] = {
+    **{name: _fixed(table) for name, table in FIXED.items()},  # AND, XOR, OR
+    "NOT": lambda c, st, ins: [c.add(Node("not", (a,))) for a in ins[0]],
+    "ZERO": lambda c, st, ins: [c.const(0)],
+    "ONE": lambda c, st, ins: [c.const(1)],
+    "lut": _lut,
+    "lut_layer": _lut_layer,
+    "group_sum": _group_sum,
+}
+
+
+def netlist(diagram: Any, params: dict[str, Any]) -> Netlist:
+    """The circuit of ``diagram`` under ``cl.Boolean()`` with bool ``params``,
+    unfolded: one node per gate bit of the compiled program, each step read by
+    its generator's row of :data:`NETLIST_RULES`."""
+    prog = unroll(Boolean()(diagram))  # one step per gate box
+    c = _Circuit()
+    env: list[list[int]] = [[] for _ in prog.slots]
+    n_in = 0
+    for i in range(prog.n_inputs):
+        size = int(np.prod(prog.slots[i].wire.shape))
+        env[i] = [c.add(Node("input", (), n_in + j)) for j in range(size)]
+        n_in += size
+    for name, wire in prog.param_types.items():
+        bits = _param(params, name, wire)
+        env[prog._params[name][1]] = [c.const(int(v)) for v in bits]
     for st in prog.steps:
-        ins, name = [env[s] for s in st.ins], st.box.name
-        if name in FIXED:
-            out = [
-                add(Node("lut", (a, b), FIXED[name])) for a, b in zip(*ins, strict=True)
-            ]
-        elif name == "NOT":
-            out = [add(Node("not", (a,))) for a in ins[0]]
-        elif name in ("ZERO", "ONE"):
-            out = [const(int(name == "ONE"))]
-        elif name == "lut":
-            out = [add(Node("lut", (ins[1][0], ins[2][0]), table(ins[0], st.box)[0]))]
-        elif name == "lut_layer":
-            s = st.box.spec
-            ia, ib = wiring(s["n_in"], s["n_out"], s["seed"])
-            tabs, x = table(ins[0], st.box), ins[1]
-            out = [add(Node("lut", (x[a], x[b]), t)) for a, b, t in zip(ia, ib, tabs)]
-        elif name == "group_sum":
-            out = ins[0]
-            groups[st.outs[0]] = (len(out), st.box.spec["k"])
-        else:
+        rule = NETLIST_RULES.get(st.box.name)
+        if rule is None:
             raise ExportError(
-                f"box {name!r} has no gate reading. Fix: build the circuit from "
-                "cl.logic gates (AND, OR, XOR, NOT, ZERO, ONE, lut, lut_layer) and "
-                "end it in bits or in group_sum."
+                f"box {st.box.name!r} has no gate reading. Fix: build the circuit "
+                "from cl.logic gates (AND, OR, XOR, NOT, ZERO, ONE, lut, lut_layer) "
+                "and end it in bits or in group_sum."
             )
-        env[st.outs[0]] = list(out)  # every gate box has one output wire
+        # every gate box has one output wire
+        env[st.outs[0]] = list(rule(c, st, [env[s] for s in st.ins]))
     outputs: list[int] = []
     spans: list[tuple[int, int, int]] = []
     for s in prog.outputs:
-        if s in groups:
-            spans.append((len(outputs), *groups[s]))
+        if s in c.groups:
+            spans.append((len(outputs), *c.groups[s]))
         outputs += env[s]
-    return Netlist(tuple(nodes), tuple(outputs), n_in, tuple(spans))
+    return Netlist(tuple(c.nodes), tuple(outputs), n_in, tuple(spans))
 
 
 def _param(params: dict[str, Any], name: str, wire: Any) -> np.ndarray:

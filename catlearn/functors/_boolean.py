@@ -36,10 +36,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._errors import SemanticsError
+from ..backends import anf, fan_in
 from ..backends import bits as B
-from ..diagrams import Param, Wire
-from ..logic import wiring
+from ..diagrams import GroupSumSpec, LutLayerSpec, Param, ParamSpec, Wire
 from ._functor import Functor
+from ._repeat import repeat
 from ._rule import Rule
 
 ONES, ZERO = B.ONES, np.uint32(0)
@@ -49,15 +50,8 @@ def _lut(t: Any, a: Any, b: Any) -> Any:
     """Gates with tables ``t`` ``(g, 4, w)`` on inputs ``a, b`` ``(g, w)``, in
     algebraic normal form: ``c0 ^ a (c1 ^ b c3) ^ b c2`` (6 word operations;
     the four minterms take 13)."""
-    c0, c1, c2, c3 = _anf(t)
+    c0, c1, c2, c3 = anf(t)
     return c0 ^ (a & (c1 ^ (b & c3))) ^ (b & c2)
-
-
-def _anf(t: Any) -> tuple[Any, Any, Any, Any]:
-    """Minterm masks ``(t00, t01, t10, t11)`` -> ANF coefficient masks: the
-    constant, the ``a``, ``b`` and ``a b`` terms."""
-    t00, t01, t10, t11 = t[:, 0], t[:, 1], t[:, 2], t[:, 3]
-    return t00, t00 ^ t10, t00 ^ t01, t00 ^ t01 ^ t10 ^ t11
 
 
 def _lut_reverse(t: Any, a: Any, b: Any, dz: Any) -> tuple[Any, Any, Any]:
@@ -73,35 +67,27 @@ def _tables(t: Any, n_gates: int) -> Any:
 
 
 @functools.lru_cache(maxsize=64)
-def _fan_in_table(n_in: int, n_out: int, seed: int) -> np.ndarray:
+def _fan_in_table(layer: LutLayerSpec) -> np.ndarray:
     """For each input wire, the rows of ``concat(da, db)`` that read it
     (``-1`` padded): the transpose of the wiring, for XOR-scatter."""
-    a, b = wiring(n_in, n_out, seed)
-    readers: list[list[int]] = [[] for _ in range(n_in)]
-    for g in range(n_out):
-        readers[a[g]].append(g)
-        readers[b[g]].append(n_out + g)
-    width = max(1, max(len(r) for r in readers))
-    table = np.full((n_in, width), -1, dtype=np.int32)
-    for i, r in enumerate(readers):
-        table[i, : len(r)] = r
-    return table
+    a, b = layer.wiring
+    return fan_in(a, b, layer.n_in)
 
 
 def _lut_layer_forward(box: Any, t: Any, x: Any) -> tuple[tuple[Any, ...], Any]:
-    s = box.spec
-    ia, ib = wiring(s["n_in"], s["n_out"], s["seed"])
-    tt, a, b = _tables(t, s["n_out"]), x[ia], x[ib]
+    s = LutLayerSpec.of(box)
+    ia, ib = s.wiring
+    tt, a, b = _tables(t, s.n_out), x[ia], x[ib]
     return (_lut(tt, a, b),), (tt, a, b)
 
 
 def _lut_layer_reverse(box: Any, res: Any, dz: Any) -> tuple[Any, Any]:
-    s = box.spec
+    s = LutLayerSpec.of(box)
     tt, a, b = res
     dt, da, db = _lut_reverse(tt, a, b, dz)
-    table = _fan_in_table(s["n_in"], s["n_out"], s["seed"])
+    table = _fan_in_table(s)
     dx = B.xor_gather_sum(jnp.concatenate([da, db]), table)
-    return dt.reshape(4 * s["n_out"], -1), dx
+    return dt.reshape(4 * s.n_out, -1), dx
 
 
 def _lut_gate_reverse(box: Any, res: Any, dz: Any) -> tuple[Any, Any, Any]:
@@ -113,7 +99,7 @@ def _lut_gate_reverse(box: Any, res: Any, dz: Any) -> tuple[Any, Any, Any]:
 def _group_sum_forward(box: Any, x: Any) -> tuple[tuple[Any, ...], Any]:
     # Bit-sliced counters on the packed words; unpacking every bit instead took
     # 774 of 790 ms per call at 2^16 examples (docs/benchmarks.md).
-    return (B.group_count(x, box.spec["k"]).astype(jnp.float32),), None
+    return (B.group_count(x, GroupSumSpec.of(box).k).astype(jnp.float32),), None
 
 
 def _no_z2_reverse() -> SemanticsError:
@@ -167,6 +153,7 @@ class Boolean(Functor):
     outputs (exact integers, as float32)."""
 
     RULES = BOOLEAN_RULES
+    PASSES: tuple[Any, ...] = (repeat,)  # runs of one box as one step (_repeat.py)
     KINDS = ("bits",)
     DTYPE_KINDS = "biu"  # bools, or ints holding only 0 and 1
     READOUTS = ("group_sum",)  # generators whose real outputs Boolean allows
@@ -249,7 +236,7 @@ class Boolean(Functor):
         return B.popcount(d)  # padding bits of a cotangent are always zero
 
     def init_param(self, box: Param, key: jax.Array) -> jax.Array:
-        (n,), init = box.cod.inside[0].shape, box.spec["init"]
+        (n,), init = box.cod.inside[0].shape, ParamSpec.of(box).init
         if init == "residual":  # every 2-input table passes its first input
             return jnp.tile(jnp.array([False, False, True, True]), n // 4)
         if init in ("zeros", "ones"):

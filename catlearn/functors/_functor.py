@@ -1,13 +1,15 @@
 """Functors: from diagrams (syntax) to programs (semantics).
 
-A functor is a table ``{generator name: Rule}`` plus what it makes of wires
-(value types, parameter initialisation, the cotangent monoid). Applying it to a
-diagram compiles the diagram once into a :class:`Program`.
+A functor is an object map (what it makes of wires: value types, parameter
+initialisation, the cotangent monoid), a rule table ``{generator name: Rule}``
+(``RULES``) and a tuple of compile-time passes ``Program -> Program``
+(``PASSES``). Applying it to a diagram compiles the diagram once into a
+:class:`Program`, then runs each pass on it (``cl.Kernel``'s fuses LUT layers).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import jax
@@ -63,11 +65,14 @@ def _short(value: Any) -> str:
 
 class Functor:
     """Base class of catlearn's semantics. Subclasses set ``RULES`` (the table of
-    generators) and the wire-level hooks; users extend a functor with
-    ``F.extend({"name": Rule(forward, reverse)})``.
+    generators), ``PASSES`` (rewrites of the compiled program) and the
+    wire-level hooks, and list their constructor options in ``_options()``
+    (which drives ``extend``, ``==``, ``hash`` and ``repr``); users extend a
+    functor with ``F.extend({"name": Rule(forward, reverse)})``.
     """
 
     RULES: Mapping[str, Rule] = {}
+    PASSES: tuple[Callable[[Program], Program], ...] = ()
     KINDS: tuple[str, ...] = ("real", "bits")
     # numpy dtype kinds an input or parameter array may have: bool, signed and
     # unsigned ints, floats (never strings, objects or complex numbers)
@@ -78,16 +83,32 @@ class Functor:
         self.rules: dict[str, Rule] = {**self.RULES, **check_rules(rules, where)}
 
     def extend(self, rules: Mapping[str, Rule]) -> Functor:
-        """A new functor of the same kind with extra (or replaced) rules: a
-        dict ``{generator name: cl.Rule(forward, reverse)}``, checked here."""
+        """A new functor of the same kind and options with extra (or replaced)
+        rules: a dict ``{generator name: cl.Rule(forward, reverse)}``, checked
+        here."""
         rules = check_rules(rules, f"{self!r}.extend")
-        extra = {k: v for k, v in self.rules.items() if self.RULES.get(k) is not v}
-        return type(self)({**extra, **rules})
+        return type(self)({**self._extra_rules(), **rules}, **self._options())
+
+    def _options(self) -> dict[str, Any]:
+        """The keyword arguments besides ``rules`` that build this functor
+        again, those not at their default (``{}`` here)."""
+        return {}
+
+    def _extra_rules(self) -> dict[str, Rule]:
+        return {k: v for k, v in self.rules.items() if self.RULES.get(k) is not v}
+
+    def _name(self) -> str:
+        """The name ``repr`` calls the functor by."""
+        return type(self).__name__
 
     # -- compile ----------------------------------------------------------------
     def __call__(self, diagram: Any) -> Program:
-        """Compile ``diagram`` into a :class:`Program` (one pass over its layers)."""
-        return compile_diagram(self, from_discopy(diagram))
+        """Compile ``diagram`` into a :class:`Program` (one pass over its
+        layers), then rewrite it with each of ``PASSES`` in turn."""
+        program = compile_diagram(self, from_discopy(diagram))
+        for rewrite in self.PASSES:
+            program = rewrite(program)
+        return program
 
     def check_wire(self, wire: Wire, where: str) -> None:
         """Raise ``SemanticsError`` if this functor has no meaning for ``wire``."""
@@ -205,18 +226,21 @@ class Functor:
 
     # -- values are transparent ---------------------------------------------------
     def __repr__(self) -> str:
-        extra = sorted(k for k in self.rules if self.RULES.get(k) is not self.rules[k])
-        return (
-            f"{type(self).__name__}()"
-            if not extra
-            else (f"{type(self).__name__}(rules={extra})")
-        )
+        extra = sorted(self._extra_rules())
+        args = [f"rules={extra}"] if extra else []
+        args += [f"{k}={v!r}" for k, v in self._options().items()]
+        return f"{self._name()}({', '.join(args)})"
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.rules == other.rules  # type: ignore[attr-defined]
+        return (
+            type(self) is type(other)
+            and self.rules == other.rules  # type: ignore[attr-defined]
+            and self._options() == other._options()  # type: ignore[attr-defined]
+        )
 
     def __hash__(self) -> int:
-        return hash((type(self).__name__, tuple(sorted(self.rules))))
+        options = tuple(self._options().items())
+        return hash((type(self).__name__, tuple(sorted(self.rules)), options))
 
 
 def compile_diagram(functor: Functor, diagram: Diagram) -> Program:

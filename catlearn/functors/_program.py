@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 import jax
 import numpy as np
 
-from .._errors import ParamError, SemanticsError, ShapeError
+from .._errors import ParamError, ShapeError
 from ..diagrams import Diagram, Param, Wire
 from ._rule import Rule
-from ._rule_checks import check_cotangents, check_outputs, check_pair
+from ._rule_checks import check_arrays, check_cotangents, check_outputs, check_pair
 from ._sizes import check_init_memory, native
 
 if TYPE_CHECKING:
@@ -76,8 +76,7 @@ class Program:
         # How many times the forward pass was built: once per JAX trace under
         # jit (so repeat calls at one shape add nothing), once per eager run.
         self.trace_count = 0
-        # what the checks on every call read: (name, wire, array shape) per
-        # parameter, computed once
+        # (name, wire, array shape) per parameter: what each call's checks read
         self._param_specs = tuple(
             (name, box.cod.inside[0], tuple(functor.param_shape(box)))
             for name, (box, _) in params.items()
@@ -90,6 +89,11 @@ class Program:
     def param_types(self) -> dict[str, Wire]:
         """``{name: wire}`` of the parameters, in the diagram's stable order."""
         return {name: box.cod.inside[0] for name, (box, _) in self._params.items()}
+
+    @property
+    def param_slots(self) -> dict[str, tuple[Param, int]]:
+        """``{name: (Param box, slot it is read from)}``, in a stable order."""
+        return dict(self._params)
 
     @property
     def param_shapes(self) -> dict[str, tuple[int, ...]]:
@@ -123,7 +127,7 @@ class Program:
         missing or mis-shaped parameter (``ParamError``). Extra entries in
         ``params`` are ignored, so one dict can serve several sub-diagrams."""
         xs = self._check_inputs(xs)
-        return self._call(self._own_params(params), *xs, key=key)
+        return self._call(self.check_params(params, encode=False), *xs, key=key)
 
     def apply(self, params: dict[str, Any], *xs: Any, key: Any = None) -> Any:
         """The same as calling the program, without the ``jax.jit`` wrapper."""
@@ -147,7 +151,7 @@ class Program:
         batch = raw[0].shape[0] if raw else None
         for i, (x, wire) in enumerate(zip(raw, self.dom, strict=True)):
             env[i] = F.encode_input(x, wire)
-        for name, value in self._check_params(params).items():
+        for name, value in self.check_params(params).items():
             env[self._params[name][1]] = value
         residuals = []
         for i, step in enumerate(self.steps):
@@ -202,7 +206,7 @@ class Program:
         """The reverse derivative: ``(dparams, dxs) = R[F(d)]((params, xs), dys)``."""
         xs = self._check_inputs(_as_tuple(xs))
         dys = self._check_cotangent_values(_as_tuple(dys))
-        return self._reverse(self._own_params(params), xs, dys, key)
+        return self._reverse(self.check_params(params, encode=False), xs, dys, key)
 
     def _reverse_impl(
         self,
@@ -282,12 +286,9 @@ class Program:
                     f"shaped like prog(params, *xs)."
                 )
 
-    def _own_params(self, params: Any) -> Any:
-        """``params`` checked (without encoding), restricted to this program's
-        names when it has extra entries (which may be anything)."""
-        return self._check_params(params, encode=False)
-
-    def _check_params(self, params: Any, encode: bool = True) -> dict[str, Any]:
+    def check_params(self, params: Any, encode: bool = True) -> dict[str, Any]:
+        """``params`` checked (a ``ParamError`` names a missing or bad one) and
+        restricted to this program's names; ``encode``: as the functor holds them."""
         if not isinstance(params, dict):
             raise ParamError(
                 f"{self!r} expects a dict of parameters {{name: array}}, got "
@@ -344,46 +345,20 @@ class Program:
     def _check_arrays(
         self, xs: tuple[Any, ...], wires: Sequence[Wire], what: str, shapes: bool
     ) -> tuple[Any, ...]:
-        """Arrays ``xs`` fed to ``wires`` (inputs, or output cotangents), checked:
-        a dtype and (on concrete arrays) values the functor reads; with
-        ``shapes``, batched on axis 0 with the wire's shape, one batch size."""
-        out, batch, F = [], None, self.functor
-        for i, (x, wire) in enumerate(zip(xs, wires, strict=True)):
-            if not hasattr(x, "shape") or not hasattr(x, "dtype"):
-                x = np.asarray(x)
-            x = native(x)  # JAX refuses big-endian arrays (same values)
-            name = f"{what} {i} of {self!r}"
-            problem = F.check_dtype(x.dtype, wire, name)
-            if problem is not None:
-                raise SemanticsError(problem + ".")
-            if not shapes:
-                pass
-            elif x.ndim != len(wire.shape) + 1 or tuple(x.shape[1:]) != wire.shape:
-                raise ShapeError(
-                    f"{name} is typed {wire!r}: expected a batch of "
-                    f"shape (batch, {', '.join(map(str, wire.shape))}), got "
-                    f"{tuple(x.shape)}. Fix: put examples on axis 0 and match the "
-                    f"feature shape {wire.shape}."
-                )
-            elif batch is not None and x.shape[0] != batch:
-                raise ShapeError(
-                    f"{name} has batch size {x.shape[0]}, but {what} 0 has "
-                    f"{batch}. Fix: feed batches of one size."
-                )
-            if not isinstance(x, jax.core.Tracer):
-                problem = F.check_values(x, wire, name)
-                if problem is not None:
-                    raise SemanticsError(problem + ".")
-            batch = x.shape[0] if shapes else None
-            out.append(x)
-        return tuple(out)
+        return check_arrays(self, xs, wires, what, shapes)
+
+    def module(self, params: dict[str, Any]) -> Any:
+        """This program with ``params`` as an ``equinox.Module``
+        (:class:`~catlearn.functors.ProgramModule`): its array leaves are the
+        parameters, so equinox and optax code can train it."""
+        from ._eqx import module
+
+        return module(self, params)
 
     # -- printing ---------------------------------------------------------------
     def __repr__(self) -> str:
-        return (
-            f"{self.functor!r}(<diagram {list(self.dom)} -> {list(self.cod)}, "
-            f"{len(self.steps)} steps>)"
-        )
+        dom, cod = list(self.dom), list(self.cod)
+        return f"{self.functor!r}(<diagram {dom} -> {cod}, {len(self.steps)} steps>)"
 
     def describe(self) -> str:
         """A listing of the steps: ``s3, s4 = matmul(s0, s2)``."""

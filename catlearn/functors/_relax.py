@@ -27,8 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._errors import ParamError, SemanticsError
-from ..diagrams import param_boxes
-from ..logic import GATE_CHOICES, gate_tables
+from ..diagrams import GATE_CHOICES, ParamSpec, gate_tables, param_boxes
 from ._smooth import Smooth
 
 HARD = {"sin": math.pi / 2, "sigmoid": 30.0, "softmax": 100.0, "gumbel": 100.0}
@@ -123,7 +122,7 @@ def discretize(diagram: Any, smooth_params: dict[str, Any]) -> dict[str, Any]:
     """Smooth parameters -> Boolean ones: each relaxed table entry > 1/2."""
     out = {}
     for name, box, w in _bits_params(diagram, smooth_params, "discretize", True):
-        how = box.spec["relax"]
+        how = ParamSpec.of(box).relax
         if how in GATE_CHOICES:
             gate = np.argmax(w.reshape(-1, 16), axis=-1)
             hard = gate_tables()[gate].reshape(-1) > 0.5
@@ -139,7 +138,7 @@ def relax(diagram: Any, boolean_params: dict[str, Any]) -> dict[str, Any]:
     """Boolean parameters -> Smooth ones whose relaxed tables are exactly 0/1."""
     out = {}
     for name, box, b in _bits_params(diagram, boolean_params, "relax", False):
-        how = box.spec["relax"]
+        how = ParamSpec.of(box).relax
         if how in GATE_CHOICES:  # the gate whose table this is: its binary value
             gate = np.asarray(b, bool).reshape(-1, 4) @ np.array([8, 4, 2, 1])
             logits = np.where(np.arange(16) == gate[:, None], HARD[how], -HARD[how])

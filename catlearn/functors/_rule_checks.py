@@ -20,7 +20,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._errors import ShapeError
+import jax
+import numpy as np
+
+from .._errors import SemanticsError, ShapeError
+from ..diagrams import Wire
+from ._sizes import native
 
 if TYPE_CHECKING:
     from ._functor import Functor
@@ -149,3 +154,55 @@ def _brief(v: Any) -> str:
     if shape is not None:
         return f"of shape {tuple(shape)}"
     return f"of length {len(v)}" if isinstance(v, tuple | list) else ""
+
+
+def check_arrays(
+    program: Any, xs: tuple[Any, ...], wires: Sequence[Wire], what: str, shapes: bool
+) -> tuple[Any, ...]:
+    """Arrays ``xs`` fed to ``wires`` (inputs, or output cotangents), checked:
+    a dtype and (on concrete arrays) values the functor reads; with
+    ``shapes``, batched on axis 0 with the wire's shape, one batch size."""
+    out, batch, F = [], None, program.functor
+    for i, (x, wire) in enumerate(zip(xs, wires, strict=True)):
+        if not hasattr(x, "shape") or not hasattr(x, "dtype"):
+            x = np.asarray(x)
+        x = native(x)  # JAX refuses big-endian arrays (same values)
+        name = _Named(what, i, program)
+        problem = F.check_dtype(x.dtype, wire, name)
+        if problem is not None:
+            raise SemanticsError(problem + ".")
+        expected = (len(wire.shape) + 1, wire.shape)  # ndim, example shape
+        if shapes and (x.ndim, tuple(x.shape[1:])) != expected:
+            raise ShapeError(
+                f"{name} is typed {wire!r}: expected a batch of "
+                f"shape (batch, {', '.join(map(str, wire.shape))}), got "
+                f"{tuple(x.shape)}. Fix: put examples on axis 0 and match the "
+                f"feature shape {wire.shape}."
+            )
+        elif shapes and batch is not None and x.shape[0] != batch:
+            raise ShapeError(
+                f"{name} has batch size {x.shape[0]}, but {what} 0 has "
+                f"{batch}. Fix: feed batches of one size."
+            )
+        if not isinstance(x, jax.core.Tracer):
+            problem = F.check_values(x, wire, name)
+            if problem is not None:
+                raise SemanticsError(problem + ".")
+        batch = x.shape[0] if shapes else None
+        out.append(x)
+    return tuple(out)
+
+
+class _Named:
+    """``"{what} {i} of {program!r}"``, spelled only when a message uses it:
+    the repr of a program lists its wires, so spelling it for each of many
+    inputs would cost time quadratic in their number."""
+
+    def __init__(self, what: str, i: int, program: Any):
+        self.what, self.i, self.program = what, i, program
+
+    def __str__(self) -> str:
+        return f"{self.what} {self.i} of {self.program!r}"
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 import jax
 import numpy as np
 
-from ..diagrams._memory import SMALL, check_memory, describe_bytes, free_memory
+from ..diagrams import SMALL_ALLOCATION as SMALL
+from ..diagrams import check_memory, describe_bytes, free_memory
 
 if TYPE_CHECKING:
     from ._program import Program

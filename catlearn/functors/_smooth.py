@@ -20,9 +20,18 @@ import jax
 import jax.numpy as jnp
 
 from ..backends import jax_ops as ops
-from ..diagrams import Param, Wire
-from ..logic import GATE_CHOICES, PASS_A
+from ..diagrams import (
+    GATE_CHOICES,
+    PASS_A,
+    LutLayerSpec,
+    LutSpec,
+    Param,
+    ParamSpec,
+    Wire,
+    spec_of,
+)
 from ._functor import Functor
+from ._repeat import repeat
 from ._rule import Rule
 from ._smooth_logic import LOGIC_RULES
 
@@ -72,6 +81,7 @@ class Smooth(Functor):
     """
 
     RULES = SMOOTH_RULES
+    PASSES: tuple[Any, ...] = (repeat,)  # runs of one box as one step (_repeat.py)
 
     def check_param_dtype(self, dtype: Any, wire: Wire, what: str) -> str | None:
         """Parameters are real numbers: a bool array (or, for a relaxed truth
@@ -113,15 +123,16 @@ class Smooth(Functor):
         """A table relaxed by gate choice (``softmax``, ``gumbel``) holds 16
         logits per gate where the Boolean table has 4 bits."""
         shape = tuple(box.cod.inside[0].shape)
-        return (4 * shape[0],) if box.spec["relax"] in GATE_CHOICES else shape
+        return (4 * shape[0],) if ParamSpec.of(box).relax in GATE_CHOICES else shape
 
     def is_stochastic(self, box: Any) -> bool:
-        return box.name in ("lut", "lut_layer") and box.spec["relax"] == "gumbel"
+        spec = spec_of(box) if box.name in ("lut", "lut_layer") else None
+        return isinstance(spec, LutSpec | LutLayerSpec) and spec.relax == "gumbel"
 
     def init_param(self, box: Param, key: jax.Array) -> jax.Array:
-        shape, spec = self.param_shape(box), box.spec
-        init, scale = spec["init"], spec["scale"]
-        if init == "residual" and spec["relax"] in GATE_CHOICES:
+        shape, spec = self.param_shape(box), ParamSpec.of(box)
+        init, scale = spec.init, spec.scale
+        if init == "residual" and spec.relax in GATE_CHOICES:
             logits = jnp.zeros((shape[0] // 16, 16), jnp.float32)
             return logits.at[:, PASS_A].set(scale).reshape(shape)  # gate "a"
         if init == "residual":  # 2-input tables that pass their first input

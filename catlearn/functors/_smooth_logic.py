@@ -31,7 +31,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from ..logic import GATE_CHOICES, gate_tables, wiring
+from ..diagrams import GATE_CHOICES, GroupSumSpec, LutLayerSpec, LutSpec, gate_tables
 from ._rule import Rule
 
 Array = Any
@@ -121,42 +121,43 @@ def sum_to(d: Array, shape: tuple[int, ...]) -> Array:
 def _lut_layer_forward(
     box: Any, w: Array, x: Array, key: Any = None
 ) -> tuple[tuple[Array], Any]:
-    sp = box.spec
-    ia, ib = wiring(sp["n_in"], sp["n_out"], sp["seed"])
-    s, aux = tables(w, sp["n_out"], sp["relax"], key)
+    sp = LutLayerSpec.of(box)
+    ia, ib = sp.wiring
+    s, aux = tables(w, sp.n_out, sp.relax, key)
     a, b = x[..., ia], x[..., ib]
     return (_lut(s, a, b),), (s, aux, a, b)
 
 
 def _lut_layer_reverse(box: Any, res: Any, dz: Array) -> tuple[Array, Array]:
-    sp = box.spec
+    sp = LutLayerSpec.of(box)
     s, aux, a, b = res
     dt, da, db = _lut_reverse(s, a, b, dz)
-    ia, ib = wiring(sp["n_in"], sp["n_out"], sp["seed"])
-    dx = jnp.zeros((*da.shape[:-1], sp["n_in"]), da.dtype)
+    ia, ib = sp.wiring
+    dx = jnp.zeros((*da.shape[:-1], sp.n_in), da.dtype)
     dx = dx.at[..., ia].add(da).at[..., ib].add(db)
-    return pullback(sp["relax"], aux, dt), dx
+    return pullback(sp.relax, aux, dt), dx
 
 
 def _lut_gate_forward(box: Any, w: Array, a: Array, b: Array, key: Any = None) -> Any:
-    s, aux = tables(w, 1, box.spec["relax"], key)
+    s, aux = tables(w, 1, LutSpec.of(box).relax, key)
     return (_lut(s, a, b),), (s, aux, a, b)
 
 
 def _lut_gate_reverse(box: Any, res: Any, dz: Array) -> tuple[Array, Array, Array]:
     s, aux, a, b = res
     dt, da, db = _lut_reverse(s, a, b, dz)
-    return pullback(box.spec["relax"], aux, dt), da, db
+    return pullback(LutSpec.of(box).relax, aux, dt), da, db
 
 
 def _group_sum_forward(box: Any, x: Array) -> tuple[tuple[Array], Any]:
-    k, tau = box.spec["k"], box.spec["tau"]
+    g = GroupSumSpec.of(box)
+    k, tau = g.k, g.tau
     groups = x.reshape(*x.shape[:-1], k, x.shape[-1] // k)
     return (jnp.sum(groups, axis=-1) / tau,), x.shape[-1] // k
 
 
 def _group_sum_reverse(box: Any, size: int, dz: Array) -> tuple[Array]:
-    return (jnp.repeat(dz / box.spec["tau"], size, axis=-1),)
+    return (jnp.repeat(dz / GroupSumSpec.of(box).tau, size, axis=-1),)
 
 
 def _const(value: float) -> Rule:

@@ -7,7 +7,9 @@ from ._evaluate import evaluate as evaluate
 from ._evaluate import history_table as history_table
 from ._fit import FitResult as FitResult
 from ._fit import fit as fit
-from ._fit import train_step as train_step
+from ._paths import output_path as output_path
+from ._paths import run_paths as run_paths
+from ._training import train_step as train_step
 from .losses import Loss as Loss
 from .optim import Optimiser as Optimiser
 

@@ -46,14 +46,21 @@ from .._zipfile import (
     as_path,
     clip,
 )
-from ..io import to_json
+from ..diagrams import encode_diagram
 from . import optim
-from ._checkpoint_fields import check_header, check_position
+from ._checkpoint_fields import check_header, check_position, current_spelling
 from ._settings import describe, differences, summary, unseen
 
 FORMAT = "catlearn.checkpoint"
 VERSION = 1
 HEADER = "checkpoint.json"
+
+
+def _diagram_json(diagram: Any) -> str:
+    """The diagram's JSON text, the same bytes as ``catlearn.io.to_json``."""
+    return json.dumps(encode_diagram(diagram), allow_nan=False)
+
+
 # catlearn's own optimisers are frozen dataclasses of numbers: their repr is
 # complete, readable and the same in every process
 _PLAIN = (optim.SGD, optim.Momentum, optim.Adam, optim.RDA)
@@ -92,7 +99,7 @@ def fingerprint(
         digest.update(f"{a.dtype.str}{a.shape}".encode())
         digest.update(a.data)
     fp = {
-        "diagram": hashlib.sha256(to_json(diagram).encode()).hexdigest(),
+        "diagram": hashlib.sha256(_diagram_json(diagram).encode()).hexdigest(),
         "semantics": repr(semantics),
         "loss": getattr(loss, "name", repr(loss)),
         "optimiser": optimiser_settings(optimiser),
@@ -286,6 +293,7 @@ FIX = (
 
 
 def _check_fingerprint(path: str, saved: dict[str, Any], now: dict[str, Any]) -> None:
+    saved = {**saved, "semantics": current_spelling(saved.get("semantics"))}
     for key in now:
         if key in _OPTIONAL and key not in saved:
             continue

@@ -16,6 +16,7 @@ False
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .._zipfile import ZipReader, clip
@@ -124,3 +125,17 @@ def check_position(z: ZipReader, header: dict[str, Any], fp: dict[str, Any]) -> 
             f"{n} examples in batches of {size} stops only at multiples of "
             f"{size} below {n}"
         )
+
+
+def current_spelling(semantics: Any) -> Any:
+    """A fused functor's repr as checkpoints from before issue 13 wrote it,
+    spelled as today: ``RelaxedKernel(...)`` is ``Kernel(relaxed=True, ...)``
+    and ``block_words=n`` is ``block=32 n`` (the same functor either way)."""
+    if not isinstance(semantics, str):
+        return semantics
+    text = re.sub(r"block_words=(\d+)", lambda m: f"block={32 * int(m[1])}", semantics)
+    old = re.fullmatch(r"RelaxedKernel\((rules=\[[^\]]*\])?(?:, )?(.*)\)", text)
+    if old:
+        args = [a for a in (old[1], "relaxed=True", old[2]) if a]
+        text = f"Kernel({', '.join(args)})"
+    return text

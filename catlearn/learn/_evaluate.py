@@ -9,8 +9,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import NonFiniteError, SemanticsError, ShapeError
-from ..functors import Boolean, Functor, Program, Smooth, discretize
-from ..functors._sizes import native
+from ..functors import Boolean, Functor, Program, Smooth, discretize, native
 from .losses import (
     HAMMING_IS_FOR,
     UNDER_SMOOTH,
@@ -62,13 +61,22 @@ def evaluate(
     loss = default_loss(program, checked[1]) if loss is None else loss
     check_loss(program, loss, "evaluate")
     scores = evaluate_program(program, params, checked, loss, batch_size)
-    kinds = {w.kind for w in program.param_types.values()}
-    if isinstance(semantics, Smooth) and kinds == {"bits"} and "accuracy" in scores:
-        circuit = Boolean()(diagram)
+    circuit = circuit_of(program) if "accuracy" in scores else None
+    if circuit is not None:
         scores.update(
-            circuit_scores(circuit, diagram, params, checked, loss, scores["accuracy"])
+            circuit_scores(circuit, params, checked, loss, scores["accuracy"])
         )
     return scores
+
+
+def circuit_of(program: Program) -> Program | None:
+    """For a logic network under ``Smooth`` (every parameter bits): its
+    diagram under ``Boolean``, the circuit its relaxed parameters
+    discretize to; otherwise ``None``."""
+    kinds = {w.kind for w in program.param_types.values()}
+    if isinstance(program.functor, Smooth) and kinds == {"bits"}:
+        return Boolean()(program.diagram)
+    return None
 
 
 def default_loss(program: Program, y: Any) -> Loss:
@@ -247,7 +255,6 @@ def history_table(history: Sequence[dict[str, float]]) -> str:
 
 def circuit_scores(
     circuit: Program,
-    diagram: Any,
     params: Any,
     data: tuple[tuple[np.ndarray, ...], np.ndarray],
     loss: Loss,
@@ -256,8 +263,8 @@ def circuit_scores(
 ) -> dict[str, float]:
     """For a logic network with relaxed ``params`` of relaxed ``accuracy`` on
     ``data``: the accuracy of its discretized circuit (``circuit`` is the
-    diagram under ``Boolean``) and the gap between the two."""
-    hard = discretize(diagram, params)
+    diagram under ``Boolean``: :func:`circuit_of`) and the gap between the two."""
+    hard = discretize(circuit.diagram, params)
     bits = (tuple(np.asarray(x) > 0.5 for x in data[0]), data[1])
     discrete = evaluate_program(circuit, hard, bits, loss, batch_size)["accuracy"]
     return {"discrete_accuracy": discrete, "discretization_gap": accuracy - discrete}

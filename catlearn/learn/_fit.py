@@ -1,24 +1,11 @@
-"""Training as lens composition (Cruttwell, Gavranović, Ghani, Wilson, Zanasi,
-"Categorical Foundations of Gradient-Based Learning", ESOP 2022).
-
-One training step is the composite lens
-
-    model ; loss ; seed,   closed by the optimiser on the parameters:
-
-forward, the model lens maps ``(params, x)`` to a prediction and the loss lens
-maps ``(prediction, target)`` to the loss; the closing lens seeds the backward
-pass with ``dL = 1``; backward, the loss lens gives the prediction cotangent,
-the model lens (the functor's reverse derivative, reusing forward residuals)
-gives the parameter cotangent, and the optimiser lens turns it into the next
-parameters. The paper's learning-rate lens ``dL = -lr`` is split here: the seed
-is 1 and the optimiser owns the rate, so that any optax transformation (Adam is
-not linear in its input) slots in unchanged.
-"""
+"""``cl.fit``: check the settings and paths, compile the diagram once into
+a :class:`~catlearn.Program`, let the optimiser choose how that program learns
+(:func:`catlearn.learn._training.training`: gradients or RDA) and run the
+epoch loop (:class:`catlearn.learn._loop.Run`) with its checkpoints."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,57 +13,21 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._errors import SemanticsError, ShapeError
-from ..functors import Boolean, Functor, Program, Smooth
-from ..functors._sizes import native
+from .._errors import ShapeError
+from ..functors import Functor, Program, Smooth, native
 from ._checkpoint import State, fingerprint
 from ._checkpoint import read as read_checkpoint
 from ._curves import plot_history
-from ._evaluate import check_data, check_loss, default_loss, inputs
+from ._evaluate import check_data
 from ._guard import MODES
 from ._loop import Run, epoch_scores
 from ._parallel import DataParallel
 from ._paths import run_paths
-from ._rda import bit_targets, is_z2, rda_step, split_readout
-from .losses import Loss, hamming
+from ._training import Step as Step
+from ._training import train_step as train_step
+from ._training import training
+from .losses import Loss
 from .optim import Optimiser, adam, as_optimiser
-
-Step = Callable[..., tuple[Any, Any, Any]]
-
-
-def train_step(program: Program, loss: Loss, optimiser: Optimiser) -> Step:
-    """The pure training step ``(params, opt_state, x, y, key=None) ->
-    (params, opt_state, loss)``: the lens composite model ; loss ; seed, closed
-    by the optimiser. ``x`` is one array, or a tuple with one array per input
-    wire; ``key`` feeds stochastic generators (Gumbel-noised gates). An
-    optimiser that ``wants_value`` (an optax line search, e.g. ``optax.lbfgs()``)
-    also gets the loss ``value`` and ``value_fn``: the loss on this batch (and
-    key) as a function of the parameters."""
-    optimiser = as_optimiser(optimiser, "train_step")
-    wants_value = getattr(optimiser, "wants_value", False)
-
-    def step(
-        params: Any, opt_state: Any, x: Any, y: Any, key: Any = None
-    ) -> tuple[Any, Any, Any]:
-        xs = inputs(x)
-        prediction, model_backward = program.lens(params, xs, key)
-        value, loss_backward = loss.lens(prediction, y)
-        dprediction = loss_backward(jnp.ones((), prediction.dtype))
-        dparams, _ = model_backward(dprediction)
-        if not wants_value:
-            params, opt_state = optimiser.update(dparams, opt_state, params)
-            return params, opt_state, value
-
-        def value_fn(p: Any) -> Any:
-            return loss.lens(program.apply(p, *xs, key=key), y)[0]
-
-        update: Callable[..., Any] = optimiser.update  # takes value, value_fn
-        params, opt_state = update(
-            dparams, opt_state, params, value=value, value_fn=value_fn
-        )
-        return params, opt_state, value
-
-    return step
 
 
 @dataclass
@@ -168,25 +119,21 @@ def fit(
     batch_size = int(batch_size)  # a numpy int would not go into a checkpoint
     semantics = Smooth() if semantics is None else semantics
     optimiser = adam(1e-2) if optimiser is None else as_optimiser(optimiser)
-    program = semantics(diagram)
+    program = semantics(diagram)  # the one compiled program of this fit
     xs, y = check_data(program, data, "training data")
-    if loss is None:  # as evaluate's default; RDA learns bits by Hamming votes
-        loss = hamming if is_z2(optimiser) else default_loss(program, y)
-    if not is_z2(optimiser):  # RDA's own check (_z2_training) says more
-        check_loss(program, loss, "fit")
+    learning = training(program, optimiser)  # gradients or RDA: chosen here only
+    loss = learning.default_loss(y) if loss is None else loss
+    learning.check_loss(loss)
     if validation is not None:
         validation = check_data(program, validation, "validation data")
     key = jax.random.key(seed)
     params = program.init(key) if params is None else _copy(program, params)
     opt_state = optimiser.init(params)
-    step, targets = _training_step(diagram, semantics, program, loss, optimiser, y)
+    step, targets = learning.step(loss, y)
     run = Run(
         step=step,
         data=(xs, targets),
-        scores=epoch_scores(
-            diagram, semantics, program, loss, optimiser, (xs, y), validation,
-            batch_size,
-        ),
+        scores=epoch_scores(learning, loss, (xs, y), validation, batch_size),
         noise=jax.random.fold_in(key, 1) if program.stochastic else None,
         batch_size=batch_size,
         place=None if mesh is None else DataParallel(mesh),
@@ -199,7 +146,8 @@ def fit(
     state = State(params, opt_state, 0, 0, dict(rng.bit_generator.state), (0,) * 4)
     if checkpoint is not None or resume is not None:
         run.fingerprint = fingerprint(
-            diagram, semantics, loss, optimiser, batch_size, seed, (xs, y)
+            program.diagram, program.functor, loss, optimiser, batch_size, seed,
+            (xs, y),
         )
     if resume is not None:
         state = read_checkpoint(resume, params, opt_state, run.fingerprint)
@@ -259,79 +207,6 @@ def _check_settings(
         )
 
 
-def _training_step(
-    diagram: Any,
-    semantics: Functor,
-    program: Program,
-    loss: Loss,
-    optimiser: Optimiser,
-    y: Any,
-) -> tuple[Callable[..., tuple[Any, ...]], Any]:
-    """The step ``(params, state, x, t[, key]) -> (params, state, loss,
-    n_correct)`` and the targets it trains against."""
-    if is_z2(optimiser):
-        return _z2_training(diagram, semantics, program, loss, optimiser, y)
-    _check_gradient_semantics(semantics, optimiser)
-    step = train_step(program, loss, optimiser)
-
-    def step_with_metrics(
-        p: Any, s: Any, x: Any, t: Any, k: Any = None
-    ) -> tuple[Any, ...]:
-        correct = loss.n_correct(program.apply(p, *x), t)
-        p, s, value = step(p, s, x, t, k)
-        return p, s, value, jnp.zeros(()) if correct is None else correct
-
-    return step_with_metrics, y
-
-
-def _z2_training(
-    diagram: Any,
-    semantics: Functor,
-    program: Program,
-    loss: Loss,
-    optimiser: Any,
-    y: Any,
-) -> tuple[Callable[..., tuple[Any, ...]], Any]:
-    """The RDA step with its metric: a network's bits train against per-bit
-    targets, and accuracy is read from the full diagram's group sums."""
-    if loss is not hamming or not isinstance(semantics, Boolean):
-        raise SemanticsError(
-            f"{optimiser!r} is Reverse Derivative Ascent over Z2: it trains under "
-            f"cl.Boolean() with loss=cl.losses.hamming, got semantics "
-            f"{semantics!r} and loss {loss!r}. Fix: cl.fit(..., semantics="
-            "cl.Boolean(), loss=cl.losses.hamming, optimiser=cl.optim.rda())."
-        )
-    body, readout = split_readout(diagram)
-    step = rda_step(
-        semantics(body) if readout is not None else program, optimiser, readout
-    )
-    if readout is None:
-        targets = np.asarray(y).astype(bool)
-
-        def with_bits(p: Any, s: Any, x: Any, t: Any) -> tuple[Any, ...]:
-            right = hamming.n_correct(program.apply(p, *x), t)
-            return (*step(p, s, x, t), right)
-
-        return with_bits, targets
-    k = readout.spec["k"]
-
-    def with_classes(p: Any, s: Any, x: Any, t: Any) -> tuple[Any, ...]:
-        labels = jnp.argmax(t.reshape(t.shape[0], k, -1)[:, :, 0], axis=-1)
-        right = jnp.sum(jnp.argmax(program.apply(p, *x), axis=-1) == labels)
-        return (*step(p, s, x, t), right)
-
-    return with_classes, bit_targets(readout, y)
-
-
-def _check_gradient_semantics(semantics: Functor, optimiser: Any) -> None:
-    if isinstance(semantics, Boolean):
-        raise SemanticsError(
-            f"{optimiser!r} follows gradients, but cl.Boolean() has no gradients: "
-            "it learns by Reverse Derivative Ascent. Fix: optimiser=cl.optim.rda() "
-            "with loss=cl.losses.hamming, or semantics=cl.Smooth()."
-        )
-
-
 def _copy(program: Program, params: dict[str, Any]) -> dict[str, Any]:
-    program._check_params(params)  # fail early, naming the bad parameter
+    program.check_params(params)  # fail early, naming the bad parameter
     return {k: jnp.array(native(v)) for k, v in params.items()}

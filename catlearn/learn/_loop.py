@@ -13,16 +13,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._errors import CheckpointError, NonFiniteError
-from ..functors import Boolean, Functor, Program, Smooth
 from ._checkpoint import State
 from ._checkpoint import write as write_checkpoint
 from ._curves import plot_history
-from ._evaluate import circuit_scores, evaluate_program
+from ._evaluate import circuit_of, circuit_scores, evaluate_program
 from ._guard import Faults, describe, guard
 from ._parallel import DataParallel
-from ._rda import is_z2
+from ._training import Training
 from .losses import Loss
-from .optim import Optimiser
 
 
 @dataclass
@@ -159,11 +157,8 @@ def _check_epochs(state: State, epochs: int) -> None:
 
 
 def epoch_scores(
-    diagram: Any,
-    semantics: Functor,
-    program: Program,
+    training: Training,
     loss: Loss,
-    optimiser: Optimiser,
     data: tuple[tuple[np.ndarray, ...], np.ndarray],
     validation: tuple[tuple[np.ndarray, ...], np.ndarray] | None,
     batch_size: int,
@@ -172,47 +167,23 @@ def epoch_scores(
     correct, examples)``, ``correct`` of the epoch's ``examples`` (those of
     the steps applied) predicted right; with
     validation data, the same scores prefixed ``val_``."""
-    z2 = is_z2(optimiser)
+    program = training.program
     # scored forward only, in batches of max(batch_size, 256) examples: about
     # as many activations alive as a training step (with its residuals) holds
     size = max(batch_size, 256)
-    has_accuracy = z2 or bool(loss.correct)
-    kinds = {w.kind for w in program.param_types.values()}
-    circuit = None
-    if isinstance(semantics, Smooth) and kinds == {"bits"} and has_accuracy:
-        circuit = Boolean()(diagram)
+    has_accuracy = training.has_accuracy(loss)
+    circuit = circuit_of(program) if has_accuracy else None
 
     def scores(params: Any, correct: Any, examples: int) -> dict[str, float]:
         row = {"accuracy": float(correct) / examples} if has_accuracy else {}
         if circuit is not None:
             relaxed = evaluate_program(program, params, data, loss, size)["accuracy"]
-            row.update(
-                circuit_scores(circuit, diagram, params, data, loss, relaxed, size)
-            )
-        if validation is None:
-            return row
-        if z2:
-            row["val_accuracy"] = _z2_accuracy(program, params, validation)
-            return row
-        val = evaluate_program(program, params, validation, loss, size)
-        if circuit is not None:
-            val.update(
-                circuit_scores(
-                    circuit, diagram, params, validation, loss, val["accuracy"], size
-                )
-            )
-        row.update({f"val_{k}": v for k, v in val.items() if k != "n"})
+            row.update(circuit_scores(circuit, params, data, loss, relaxed, size))
+        if validation is not None:
+            row.update(training.validate(params, validation, loss, size, circuit))
         return row
 
     return scores
-
-
-def _z2_accuracy(program: Program, params: Any, data: Any) -> float:
-    xs, y = data
-    out = np.asarray(program(params, *xs))
-    if out.ndim == 2 and np.asarray(y).ndim == 1:  # group sums vs class ids
-        return float(np.mean(np.argmax(out, axis=-1) == y))
-    return float(np.mean(np.all(out == np.asarray(y, bool), axis=-1)))
 
 
 def _progress(epochs: int, done: int, enabled: bool) -> Any:

@@ -25,7 +25,7 @@ import shlex
 from typing import Any
 
 from .._errors import ShapeError
-from ..io import MissingFileError, SaveError
+from .._zipfile import MissingFileError, SaveError
 
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 

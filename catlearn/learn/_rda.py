@@ -31,13 +31,16 @@ without, 0.99 with; ``docs/results.md``).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
 
+from .._errors import SemanticsError
 from ..diagrams import Diagram
-from .losses import _hamming_forward
+from ..functors import Boolean, Program
+from .losses import Loss, _hamming_forward, hamming
 from .optim import RDA
 
 Array = Any
@@ -61,10 +64,6 @@ def bit_targets(readout: Any, y: Array) -> np.ndarray:
     y = np.asarray(y)
     one_hot = y.astype(bool) if y.ndim == 2 else np.eye(k, dtype=bool)[y]
     return np.repeat(one_hot, n // k, axis=1)
-
-
-def is_z2(optimiser: Any) -> bool:
-    return getattr(optimiser, "kind", "real") == "z2"
 
 
 def margins(y: Any, t: Any, k: int) -> Any:
@@ -103,3 +102,62 @@ def rda_step(program: Any, optimiser: RDA, readout: Any = None) -> Any:
         return params, state, jnp.mean(_hamming_forward(y, t))
 
     return step
+
+
+# -- RDA as fit's way of learning (catlearn.learn._training) ------------------------
+@dataclass(frozen=True)
+class RDATraining:
+    """Learning by Reverse Derivative Ascent: :func:`rda_step` on the bits
+    (per-bit targets before a ``group_sum``), with the examples the full
+    program gets right as its metric."""
+
+    program: Program
+    optimiser: Any
+
+    def default_loss(self, y: Any) -> Loss:
+        return hamming  # RDA learns bits by Hamming votes
+
+    def check_loss(self, loss: Loss) -> None:
+        pass  # the check in step says more: it names the semantics too
+
+    def step(self, loss: Loss, y: Any) -> tuple[Any, Any]:
+        program = self.program
+        if loss is not hamming or not isinstance(program.functor, Boolean):
+            raise SemanticsError(
+                f"{self.optimiser!r} is Reverse Derivative Ascent over Z2: it "
+                "trains under cl.Boolean() with loss=cl.losses.hamming, got "
+                f"semantics {program.functor!r} and loss {loss!r}. Fix: "
+                "cl.fit(..., semantics=cl.Boolean(), loss=cl.losses.hamming, "
+                "optimiser=cl.optim.rda())."
+            )
+        body, readout = split_readout(program.diagram)
+        bits = program.functor(body) if readout is not None else program
+        step = rda_step(bits, self.optimiser, readout)
+        if readout is None:
+
+            def with_bits(p: Any, s: Any, x: Any, t: Any) -> tuple[Any, ...]:
+                right = hamming.n_correct(program.apply(p, *x), t)
+                return (*step(p, s, x, t), right)
+
+            return with_bits, np.asarray(y).astype(bool)
+        k = readout.spec["k"]
+
+        def with_classes(p: Any, s: Any, x: Any, t: Any) -> tuple[Any, ...]:
+            labels = jnp.argmax(t.reshape(t.shape[0], k, -1)[:, :, 0], axis=-1)
+            right = jnp.sum(jnp.argmax(program.apply(p, *x), axis=-1) == labels)
+            return (*step(p, s, x, t), right)
+
+        return with_classes, bit_targets(readout, y)
+
+    def has_accuracy(self, loss: Loss) -> bool:
+        return True
+
+    def validate(
+        self, params: Any, data: Any, loss: Loss, size: int, circuit: Any
+    ) -> dict[str, float]:
+        xs, y = data
+        out = np.asarray(self.program(params, *xs))
+        if out.ndim == 2 and np.asarray(y).ndim == 1:  # group sums vs class ids
+            return {"val_accuracy": float(np.mean(np.argmax(out, axis=-1) == y))}
+        right = np.all(out == np.asarray(y, bool), axis=-1)
+        return {"val_accuracy": float(np.mean(right))}

@@ -33,15 +33,10 @@ import jax.numpy as jnp
 import optax
 
 from .._errors import OptimiserError, ParamError
+from .._errors import SettingsWarning as SettingsWarning
 from ._settings import describe, summary
 
 PyTree = Any
-
-
-class SettingsWarning(UserWarning):
-    """Part of a run's optimiser (or of the rules added to its semantics)
-    cannot be read, so resuming from a checkpoint cannot check that it is
-    unchanged (``docs/training.md``: what a resume cannot see)."""
 
 
 class Optimiser:

@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._errors import CatlearnError
+from .._errors import LawError as LawError
 
 T = TypeVar("T")
 
@@ -32,11 +32,6 @@ class Tolerance(NamedTuple):
 
 
 TOL = Tolerance()
-
-
-class LawError(CatlearnError):
-    """A law fails: the message names the law, the diagrams it was checked on,
-    where the two sides differ and by how much."""
 
 
 def _short(d: Any, limit: int = 400) -> str:
@@ -78,7 +73,7 @@ def close(law: str, context: Mapping[str, Any], lhs: Any, rhs: Any, *,
     >>> close("x = 2x", {"x": "ones"}, np.ones(2), 2 * np.ones(2))
     Traceback (most recent call last):
     ...
-    catlearn.testing._check.LawError: law x = 2x fails for
+    catlearn.testing.LawError: law x = 2x fails for
       x = ones
     at (value): max |lhs - rhs| = 1 > 0.00021 (scale 2)
     ...

@@ -28,7 +28,7 @@ loudly (:class:`CoverageError`): the laws would never see it.
 >>> check_functor(cl.Smooth().extend({"square": wrong}), [box])
 Traceback (most recent call last):
 ...
-catlearn.testing._check.LawError: generator 'square' alone: law reverse = jax.vjp ...
+catlearn.testing.LawError: generator 'square' alone: law reverse = jax.vjp ...
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from .._errors import CoverageError as CoverageError
 from ..functors import Functor
 from . import laws
 from . import strategies as cst
@@ -64,11 +65,6 @@ BATCH = 32
 rule wrong on one pattern of two input bits and the cotangent bit shows with
 probability at least ``1 - (7/8)^32`` (98.6 %) per output bit and variant,
 more with every further output bit."""
-
-
-class CoverageError(LawError):
-    """A rule of the functor's table is never drawn: no generator of the
-    signature uses it, so no law would check it."""
 
 
 @dataclass(frozen=True)

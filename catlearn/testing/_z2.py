@@ -63,8 +63,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..functors import Program
-from ..logic import wiring
+from ..diagrams import LutLayerSpec
+from ..functors import Program, unroll
 from ._axioms import reverse, run
 from ._check import TOL, Tolerance, close, per_program, restrict
 
@@ -249,29 +249,42 @@ def _gates(tables: Support, a: Support, b: Support) -> Support | None:
     return out
 
 
+def _products(box: Any, ins: list[Support]) -> Support | None:
+    """AND (``a b``) and OR (``a + b + a b``): a product of the two inputs."""
+    out = [_product(x, y) for x, y in zip(*ins, strict=True)]
+    return None if any(v is None for v in out) else out  # type: ignore[return-value]
+
+
+def _lut_layer_support(box: Any, ins: list[Support]) -> Support | None:
+    ia, ib = LutLayerSpec.of(box).wiring
+    x = ins[1]
+    return _gates(ins[0], [x[i] for i in ia], [x[i] for i in ib])
+
+
+SupportRule = Callable[[Any, list[Support]], Support | None]
+
+# Per generator: the variables of its output bits from those of its inputs, or
+# None when it multiplies two values sharing a variable (or is no polynomial).
+SUPPORT_RULES: dict[str, SupportRule] = {
+    "AND": _products,
+    "OR": _products,
+    "XOR": lambda box, ins: [x | y for x, y in zip(*ins, strict=True)],  # a sum
+    "NOT": lambda box, ins: ins[0],  # 1 + a
+    "ZERO": lambda box, ins: [frozenset()],
+    "ONE": lambda box, ins: [frozenset()],
+    "lut": lambda box, ins: _gates(*ins),
+    "lut_layer": _lut_layer_support,
+    "group_sum": lambda box, ins: None,  # integer counts: not a Z2 polynomial
+}
+
+
 def _step_support(box: Any, ins: list[Support]) -> Support | None:
-    name = box.name
-    if name in ("AND", "OR"):  # a b and a + b + a b: products
-        out = [_product(x, y) for x, y in zip(*ins, strict=True)]
-        return None if any(v is None for v in out) else out  # type: ignore[return-value]
-    if name == "XOR":  # a + b: a sum, variables may repeat
-        return [x | y for x, y in zip(*ins, strict=True)]
-    if name == "NOT":  # 1 + a
-        return ins[0]
-    if name in ("ZERO", "ONE"):
-        return [frozenset()]
-    if name == "lut":
-        return _gates(*ins)
-    if name == "lut_layer":
-        s = box.spec
-        ia, ib = wiring(s["n_in"], s["n_out"], s["seed"])
-        x = ins[1]
-        return _gates(ins[0], [x[i] for i in ia], [x[i] for i in ib])
+    rule = SUPPORT_RULES.get(box.name)
+    if rule is not None:
+        return rule(box, ins)
     layers = getattr(box, "layers", None)  # a chain of lut layers (cl.Kernel)
     if layers is not None and getattr(box, "group", None) is None:
         return _chain(layers, ins[:-1], ins[-1])
-    if name in ("group_sum",):  # integer counts: not a Z2 polynomial
-        return None
     # A generator this check does not know is read as a primitive: a
     # multilinear polynomial in its input bits (its algebraic normal form),
     # whose derivative is the brute-force one when no two input bits share a
@@ -282,8 +295,8 @@ def _step_support(box: Any, ins: list[Support]) -> Support | None:
 
 
 def _chain(layers: Any, tables: list[Support], x: Support) -> Support | None:
-    for (n_in, n_out, seed, _), table in zip(layers, tables, strict=True):
-        ia, ib = wiring(n_in, n_out, seed)
+    for layer, table in zip(layers, tables, strict=True):
+        ia, ib = LutLayerSpec(*layer).wiring
         y = _gates(table, [x[i] for i in ia], [x[i] for i in ib])
         if y is None:
             return None
@@ -300,6 +313,7 @@ def is_multilinear(program: Program) -> bool:
     derivatives commute (module docstring). Sufficient, not necessary. A
     generator it does not know is taken as a primitive multilinear polynomial
     of its input bits (none of which may share a variable)."""
+    program = unroll(program)  # one step per generator
     written = {s for step in program.steps for s in step.outs}
     support: list[Support | None] = [None] * len(program.slots)
     for i, slot in enumerate(program.slots):
@@ -320,7 +334,7 @@ def is_multilinear(program: Program) -> bool:
     return True
 
 
-KNOWN = ("AND", "OR", "XOR", "NOT", "ZERO", "ONE", "lut", "lut_layer", "group_sum")
+KNOWN = tuple(SUPPORT_RULES)  # the generators is_multilinear reads
 
 
 def _unknown(box: Any) -> bool:

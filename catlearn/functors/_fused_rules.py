@@ -1,0 +1,133 @@
+"""The rules of a fused chain of lut layers (:class:`FusedLayers`), one per
+reading: Boolean's (bit-exact, vote counts back) and Smooth's (relaxed, a
+``custom_vjp`` pair). ``cl.Kernel`` makes them through ``fused_rule``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from ..backends import bits as B
+from ..diagrams import LutLayerSpec
+from ._boolean import _lut_layer_forward, _lut_layer_reverse, _no_z2_reverse
+from ._fuse import Counts, FusedLayers
+from ._rule import Rule
+from ._smooth_logic import pullback, tables
+
+
+def _backend_module(backend: str) -> Any:
+    if backend == "cpu":
+        from ..backends import lutnet_cpu
+
+        return lutnet_cpu
+    from ..backends import lutnet_pallas
+
+    return lutnet_pallas
+
+
+def boolean_rule(box: FusedLayers, backend: str, block: int | None) -> Rule:
+    """Boolean's meaning of ``box`` on ``backend`` (``"cpu"``, ``"triton"``,
+    ``"interpret"`` or ``"xla"``), ``block`` examples per tile or program."""
+    wirings = box.wirings
+    sizes = [m for _, m, _, _ in box.layers]
+    words = None if block is None else block // B.WORD
+    options: dict[str, Any] = {}
+    if backend in ("triton", "interpret"):
+        options = {"backend": backend, "block_words": words}
+    elif words is not None:
+        options = {"tile_words": words}
+
+    def forward(box: FusedLayers, *ins: Any) -> tuple[tuple[Any, ...], Any]:
+        *masks, x = ins
+        tabs = [t.reshape(n, 4) for t, n in zip(masks, sizes, strict=True)]
+        k = box.group[0] if box.group else None
+        if backend == "xla":
+            y = x
+            for layer, t in zip(box.layers, masks, strict=True):
+                y = _lut_layer_forward(LutLayerSpec(*layer), t, y)[0][0]
+            out = B.group_count(y, k).astype(jnp.float32) if k else y
+        else:
+            out = _backend_module(backend).forward(
+                x, tabs, wirings, group_k=k, **options
+            )
+        return (out,), (tabs, x)
+
+    def reverse(box: FusedLayers, res: Any, dz: Any) -> tuple[Any, ...]:
+        if box.group is not None:
+            raise _no_z2_reverse()
+        tabs, x = res
+        if backend == "xla":
+            return _xla_reverse(box, tabs, x, dz)
+        dx, votes = _backend_module(backend).reverse(x, tabs, wirings, dz, **options)
+        return (*(Counts(v) for v in votes), dx)
+
+    return Rule(forward, reverse, f"fused lut layers ({backend})")
+
+
+def _xla_reverse(box: FusedLayers, tabs: list[Any], x: Any, dz: Any) -> tuple[Any, ...]:
+    """The unfused reference: Boolean's layer rules, one after the other."""
+    acts, res = [x], []
+    for layer, t in zip(box.layers, tabs, strict=True):
+        spec = LutLayerSpec(*layer)
+        (y,), r = _lut_layer_forward(spec, t.reshape(4 * spec.n_out, 1), acts[-1])
+        acts.append(y)
+        res.append((spec, r))
+    dts = []
+    for spec, r in reversed(res):
+        dt, dz = _lut_layer_reverse(spec, r, dz)
+        dts.append(Counts(B.popcount(dt)))
+    return (*reversed(dts), dz)
+
+
+def relaxed_rule(box: FusedLayers, options: dict[str, Any]) -> Rule:
+    """Smooth's meaning of ``box``, features-first; ``options`` go to
+    :func:`catlearn.backends.lutnet_relaxed.relaxed_forward` (``backend``,
+    ``block``, ``interpret``)."""
+    from ..backends import lutnet_relaxed
+
+    wirings = box.wirings
+    sizes = [m for _, m, _, _ in box.layers]
+    relaxes = [r for _, _, _, r in box.layers]
+
+    def forward(box: FusedLayers, *ins: Any, key: Any = None) -> Any:
+        *ws, x = ins
+        keys = [
+            None if key is None else jax.random.fold_in(key, i) for i in range(len(ws))
+        ]
+        tabs, auxs = zip(
+            *(
+                tables(w, n, r, k)
+                for w, n, r, k in zip(ws, sizes, relaxes, keys, strict=True)
+            ),
+            strict=True,
+        )
+        y, res = lutnet_relaxed.relaxed_forward_with_residuals(
+            x.T, list(tabs), wirings, **options
+        )
+        if box.group:
+            k, tau = box.group
+            # explicit sizes: an empty batch has y.shape[-1] == 0 (no -1)
+            groups = y.reshape(k, y.shape[0] // k, y.shape[-1])
+            out = jnp.sum(groups, axis=1).T / tau
+        else:
+            out = y.T
+        return (out,), (tabs, auxs, res, y.shape)
+
+    def reverse(box: FusedLayers, r: Any, dz: Any) -> tuple[Any, ...]:
+        tabs, auxs, res, shape = r
+        if box.group:
+            k, tau = box.group
+            dy = jnp.repeat(dz.T / tau, shape[0] // k, axis=0)
+        else:
+            dy = dz.T
+        dtabs, dx = lutnet_relaxed.relaxed_reverse(
+            res, list(tabs), wirings, dy, **options
+        )
+        dws = [
+            pullback(rl, a, dt) for rl, a, dt in zip(relaxes, auxs, dtabs, strict=True)
+        ]
+        return (*dws, dx.T)
+
+    return Rule(forward, reverse, "fused relaxed lut layers", keyed=True)

@@ -1,0 +1,205 @@
+"""Training as lens composition (Cruttwell, Gavranović, Ghani, Wilson, Zanasi,
+"Categorical Foundations of Gradient-Based Learning", ESOP 2022).
+
+One training step is the composite lens
+
+    model ; loss ; seed,   closed by the optimiser on the parameters:
+
+forward, the model lens maps ``(params, x)`` to a prediction and the loss lens
+maps ``(prediction, target)`` to the loss; the closing lens seeds the backward
+pass with ``dL = 1``; backward, the loss lens gives the prediction cotangent,
+the model lens (the functor's reverse derivative, reusing forward residuals)
+gives the parameter cotangent, and the optimiser lens turns it into the next
+parameters. The paper's learning-rate lens ``dL = -lr`` is split here: the seed
+is 1 and the optimiser owns the rate, so that any optax transformation (Adam is
+not linear in its input) slots in unchanged.
+
+How ``cl.fit`` learns is chosen once per fit by the optimiser.
+A :class:`Training` holds the one compiled :class:`~catlearn.Program` of a fit
+and its optimiser, and owns everything that differs between the two ways
+catlearn learns: the default loss, the check that the semantics and the loss
+suit the optimiser, the jitted step with its metric, and the validation
+scores. :func:`training` picks it from the optimiser's ``kind`` (a table, the
+only place where the fork between them lives):
+
+- ``"real"``: :class:`GradientTraining`, the lens step of :func:`train_step`
+  closed by a gradient optimiser (``cl.optim``'s own or any optax one);
+- ``"z2"``: :class:`catlearn.learn._rda.RDATraining`, Reverse Derivative Ascent
+  over Z2 by votes (``cl.optim.rda``).
+
+>>> import catlearn as cl
+>>> program = cl.Smooth()(cl.nn.mlp([2, 3]))
+>>> type(training(program, cl.optim.adam(1e-2))).__name__
+'GradientTraining'
+>>> type(training(cl.Boolean()(cl.logic.XOR), cl.optim.rda())).__name__
+'RDATraining'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import jax.numpy as jnp
+import numpy as np
+
+from .._errors import SemanticsError
+from ..functors import Boolean, Program
+from ._evaluate import (
+    check_loss,
+    circuit_scores,
+    default_loss,
+    evaluate_program,
+    inputs,
+)
+from ._rda import RDATraining
+from .losses import Loss
+from .optim import Optimiser, as_optimiser
+
+Step = Callable[..., tuple[Any, Any, Any]]
+MetricStep = Callable[..., tuple[Any, ...]]
+
+
+class Training(Protocol):
+    """One way of learning a compiled ``program`` with ``optimiser``."""
+
+    @property
+    def program(self) -> Program:
+        """The fit's one compiled program."""
+        ...
+
+    @property
+    def optimiser(self) -> Any:
+        """The fit's optimiser, which chose this way of learning."""
+        ...
+
+    def default_loss(self, y: Any) -> Loss:
+        """The loss when ``fit`` is given none, for targets ``y``."""
+        ...
+
+    def check_loss(self, loss: Loss) -> None:
+        """Refuse (before any work) a loss that cannot score the program."""
+        ...
+
+    def step(self, loss: Loss, y: Any) -> tuple[MetricStep, Any]:
+        """The step ``(params, state, x, t[, key]) -> (params, state, loss,
+        n_correct)`` and the targets ``t`` it trains against (from ``y``)."""
+        ...
+
+    def has_accuracy(self, loss: Loss) -> bool:
+        """Whether the history records an accuracy."""
+        ...
+
+    def validate(
+        self,
+        params: Any,
+        data: tuple[tuple[np.ndarray, ...], np.ndarray],
+        loss: Loss,
+        size: int,
+        circuit: Program | None,
+    ) -> dict[str, float]:
+        """The ``val_`` entries of a history row, scored in batches of
+        ``size``; ``circuit``: the program's discretized circuit, if scored."""
+        ...
+
+
+def train_step(program: Program, loss: Loss, optimiser: Optimiser) -> Step:
+    """The pure training step ``(params, opt_state, x, y, key=None) ->
+    (params, opt_state, loss)``: the lens composite model ; loss ; seed, closed
+    by the optimiser. ``x`` is one array, or a tuple with one array per input
+    wire; ``key`` feeds stochastic generators (Gumbel-noised gates). An
+    optimiser that ``wants_value`` (an optax line search, e.g. ``optax.lbfgs()``)
+    also gets the loss ``value`` and ``value_fn``: the loss on this batch (and
+    key) as a function of the parameters."""
+    optimiser = as_optimiser(optimiser, "train_step")
+    wants_value = getattr(optimiser, "wants_value", False)
+
+    def step(
+        params: Any, opt_state: Any, x: Any, y: Any, key: Any = None
+    ) -> tuple[Any, Any, Any]:
+        xs = inputs(x)
+        prediction, model_backward = program.lens(params, xs, key)
+        value, loss_backward = loss.lens(prediction, y)
+        dprediction = loss_backward(jnp.ones((), prediction.dtype))
+        dparams, _ = model_backward(dprediction)
+        if not wants_value:
+            params, opt_state = optimiser.update(dparams, opt_state, params)
+            return params, opt_state, value
+
+        def value_fn(p: Any) -> Any:
+            return loss.lens(program.apply(p, *xs, key=key), y)[0]
+
+        update: Callable[..., Any] = optimiser.update  # takes value, value_fn
+        params, opt_state = update(
+            dparams, opt_state, params, value=value, value_fn=value_fn
+        )
+        return params, opt_state, value
+
+    return step
+
+
+@dataclass(frozen=True)
+class GradientTraining:
+    """Learning by gradients: :func:`train_step`, with the batch's correct
+    predictions (before the step) as its metric."""
+
+    program: Program
+    optimiser: Any
+
+    def default_loss(self, y: Any) -> Loss:
+        return default_loss(self.program, y)
+
+    def check_loss(self, loss: Loss) -> None:
+        check_loss(self.program, loss, "fit")
+
+    def step(self, loss: Loss, y: Any) -> tuple[MetricStep, Any]:
+        program = self.program
+        if isinstance(program.functor, Boolean):
+            raise SemanticsError(
+                f"{self.optimiser!r} follows gradients, but cl.Boolean() has no "
+                "gradients: it learns by Reverse Derivative Ascent. Fix: "
+                "optimiser=cl.optim.rda() with loss=cl.losses.hamming, or "
+                "semantics=cl.Smooth()."
+            )
+        step = train_step(program, loss, self.optimiser)
+
+        def step_with_metrics(
+            p: Any, s: Any, x: Any, t: Any, k: Any = None
+        ) -> tuple[Any, ...]:
+            correct = loss.n_correct(program.apply(p, *x), t)
+            p, s, value = step(p, s, x, t, k)
+            return p, s, value, jnp.zeros(()) if correct is None else correct
+
+        return step_with_metrics, y
+
+    def has_accuracy(self, loss: Loss) -> bool:
+        return bool(loss.correct)
+
+    def validate(
+        self,
+        params: Any,
+        data: tuple[tuple[np.ndarray, ...], np.ndarray],
+        loss: Loss,
+        size: int,
+        circuit: Program | None,
+    ) -> dict[str, float]:
+        val = evaluate_program(self.program, params, data, loss, size)
+        if circuit is not None:
+            val.update(
+                circuit_scores(circuit, params, data, loss, val["accuracy"], size)
+            )
+        return {f"val_{k}": v for k, v in val.items() if k != "n"}
+
+
+TRAININGS: dict[str, Callable[[Program, Any], Training]] = {
+    "real": GradientTraining,
+    "z2": RDATraining,
+}
+
+
+def training(program: Program, optimiser: Any) -> Training:
+    """How ``program`` learns with ``optimiser``: by its ``kind`` (gradients
+    for any kind but ``"z2"``, and when it has none, as optax's)."""
+    make = TRAININGS.get(getattr(optimiser, "kind", "real"), GradientTraining)
+    return make(program, optimiser)
