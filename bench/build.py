@@ -13,15 +13,16 @@
 (b) The target of issue 13: a 10,000-box layer and a 10,000-box chain each
     built (the boxes made too), compiled by ``cl.Smooth()`` and jitted (the
     first call of the program, which traces, lowers and compiles it with XLA)
-    in under 3 s. The layer's one input is copied to its n boxes
-    (``cl.Copy(x, n) >> layer``): fed n separate inputs, the first call's
-    per-input checks (each error message names the whole program) cost
-    O(n) each, which is the program's call, not the diagram's build.
+    in under 3 s. The layer is timed twice: fed its n inputs separately
+    (``cl.tensor`` of n boxes) and fed one input copied to its n boxes
+    (``cl.Copy(x, n) >> layer``, built with ``@`` in a loop).
     ``cl.Smooth()`` runs its repeat pass (``catlearn/functors/_repeat.py``):
-    the chain becomes one ``lax.scan`` step, the layer one ``vmap`` step
-    whose n outputs are unstacked into n arrays. The floor printed after it:
-    a jitted function returning one array n times, the cost in JAX of a
-    program with n outputs, whatever the program computes.
+    the chain becomes one ``lax.scan`` step, the layer one ``vmap`` step. The
+    layer's n inputs and n outputs cross ``jax.jit`` stacked, one array each
+    way, and are cut into n arrays outside it (``catlearn/functors/_rows.py``).
+    The floor printed after it: a jitted function returning one array n times,
+    what a program whose n outputs left the jit one by one would cost in XLA,
+    whatever it computed.
 
 Run: ``python bench/build.py`` (``--quick``: n up to 1,000, target at 2,000).
 """
@@ -111,6 +112,7 @@ def target(n: int) -> None:
           "cl.Smooth()(d), jit (first call)")
     x = cl.real(1)
     kinds = {
+        "layer, n inputs": lambda: cl.tensor(*boxes(x, n)),
         "layer (@ loop)": lambda: cl.Copy(x, n) >> loop_tensor(cl.Id(), boxes(x, n)),
         "chain (>> loop)": lambda: loop_then(cl.Id(x), boxes(x, n)),
     }

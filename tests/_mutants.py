@@ -14,14 +14,15 @@ a batch).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import jax.numpy as jnp
 
 import catlearn as cl
 from catlearn.backends import bits as B
-from catlearn.functors import _boolean, _kernel, _smooth_logic
+from catlearn.functors import _boolean, _kernel, _smooth_logic, repeat
+from catlearn.functors._repeat import Repeated, Stacked
 from catlearn.logic import wiring
 
 Rule = cl.Rule
@@ -321,6 +322,78 @@ mutant("relaxed_kernel_tables_doubled", _RelaxedTablesDoubled(),
        "fused relaxed reverse: table cotangents doubled")
 mutant("relaxed_kernel_forward_halved", _RelaxedForwardScaled(),
        "fused relaxed forward halves the output")
+
+
+# -- the repeat pass: a chain or a layer of one generator run as one step ----------
+def _wrong_pass(change: Any) -> Any:
+    """The shipped repeat pass, then ``change`` applied to each step it made."""
+
+    def wrong_repeat(prog: Any) -> Any:
+        prog = repeat(prog)
+        steps = [change(st) if isinstance(st.box, Repeated | Stacked) else st
+                 for st in prog.steps]
+        return cl.Program(prog.functor, prog.diagram, prog.slots, steps,
+                          prog.n_inputs, prog.param_slots, prog.outputs)
+
+    return wrong_repeat
+
+
+def _one_more(st: Any) -> Any:
+    if not isinstance(st.box, Repeated):
+        return st
+    return replace(st, box=Repeated(st.box.box, st.box.k + 1, st.box.members))
+
+
+def _cotangents_reversed(st: Any) -> Any:
+    if not isinstance(st.box, Stacked):
+        return st
+    rule = st.rule
+    return replace(st, rule=Rule(
+        rule.forward, lambda box, r, *dys: tuple(rule.reverse(box, r, *dys))[::-1]))
+
+
+def _outputs_reversed(st: Any) -> Any:
+    return replace(st, outs=st.outs[::-1]) if isinstance(st.box, Stacked) else st
+
+
+def _chain_reverse_dropped(st: Any) -> Any:
+    if not isinstance(st.box, Repeated):
+        return st
+    return replace(st, rule=Rule(st.rule.forward, lambda box, r, dy: (None,)))
+
+
+class _SmoothChainOneMore(cl.Smooth):
+    """Scans a chain of k steps k + 1 times."""
+
+    PASSES = (_wrong_pass(_one_more),)
+
+
+class _SmoothLayerCotangentsReversed(cl.Smooth):
+    """A layer's input cotangents come back in the reverse order."""
+
+    PASSES = (_wrong_pass(_cotangents_reversed),)
+
+
+class _BooleanLayerOutputsReversed(cl.Boolean):
+    """A layer writes its members' outputs in the reverse order."""
+
+    PASSES = (_wrong_pass(_outputs_reversed),)
+
+
+class _BooleanChainReverseDropped(cl.Boolean):
+    """A chain's reverse returns the zero cotangent."""
+
+    PASSES = (_wrong_pass(_chain_reverse_dropped),)
+
+
+mutant("smooth_repeat_chain_one_more", _SmoothChainOneMore(),
+       "repeat pass: a chain's forward scans one step too many")
+mutant("smooth_repeat_layer_cotangents_reversed", _SmoothLayerCotangentsReversed(),
+       "repeat pass: a layer's reverse gives the members' cotangents reversed")
+mutant("boolean_repeat_layer_outputs_reversed", _BooleanLayerOutputsReversed(),
+       "repeat pass: a layer's forward writes the members' outputs reversed")
+mutant("boolean_repeat_chain_reverse_dropped", _BooleanChainReverseDropped(),
+       "repeat pass: a chain's reverse returns zero")
 
 NAMES = [m.name for m in MUTANTS]
 assert len(set(NAMES)) == len(NAMES), "two mutants share a name"

@@ -328,7 +328,7 @@ def test_keep_going_runs_every_law(tmp_path, capsys, monkeypatch):
     out = capsys.readouterr().out
     rows = _law_rows(out)
     assert [r.split("  ")[0] for r in rows] == [
-        "every generator: alone and fed by parameters",
+        "every generator: alone, fed by parameters, repeated",
         "functoriality F(Id) = id", "RD.1 R[f + g] = R[f] + R[g]"], out
     assert rows[1].endswith(" ok") and "FAILED" in rows[2]
     assert "2 FAILED" in out

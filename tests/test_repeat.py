@@ -223,3 +223,77 @@ def test_netlist_reads_the_unrolled_circuit():
     net = netlist(d, {})
     x = np.array([[True], [False]])
     assert (net.evaluate(x) == np.asarray(cl.Boolean()(d)({}, x))).all()
+
+
+# -- wide programs: a layer's inputs and outputs cross jax.jit stacked --------
+
+
+def pair_functor():
+    def forward(box, x):
+        return (x, 2 * x), None
+
+    def reverse(box, res, d1, d2):
+        return (d1 + 2 * d2,)
+
+    return cl.Smooth().extend({"pair": cl.Rule(forward, reverse)})
+
+
+def packed_shapes(prog, xs):
+    from catlearn.functors._rows import pack_inputs
+
+    packed = pack_inputs(prog._check_inputs(xs), prog._in_groups)
+    return packed, jax.eval_shape(prog._packed, {}, *packed)
+
+
+def test_a_wide_layer_enters_and_leaves_the_jit_stacked():
+    prog, _ = check(cl.Smooth(), cl.tensor(*box("tanh")), reals(N))
+    packed, out = packed_shapes(prog, reals(N))
+    assert len(packed) == 1 and packed[0][0].shape == (N, 7, 1)
+    assert len(out) == 1 and out[0][0].shape == (N, 7, 1)
+    ys = prog({}, *reals(N))
+    assert len(ys) == N and all(isinstance(y, jax.Array) for y in ys)
+
+
+def test_members_with_two_outputs_come_back_in_wire_order():
+    F, pair = pair_functor(), cl.Box("pair", x1, x1 @ x1)
+    prog, plain = check(F, cl.tensor(*[pair] * N), reals(N))
+    ys = prog({}, *reals(N))
+    assert len(ys) == 2 * N
+    np.testing.assert_allclose(ys[3], 2 * reals(N)[1])
+    _, out = packed_shapes(prog, reals(N))
+    assert [a.shape for a in out[0]] == [(N, 7, 1)] * 2
+
+
+def test_permuted_or_reread_outputs_and_layers_feeding_layers():
+    relus = cl.tensor(*box("relu"))
+    swap = cl.tensor(cl.Swap(x1, x1), *[cl.Id(x1)] * (N - 2))
+    check(cl.Smooth(), relus >> swap, reals(N))
+    check(cl.Smooth(), swap >> relus, reals(N))  # inputs read out of order
+    # each relu output both returned and read by the tanh layer
+    both = cl.tensor(*[cl.Copy(x1) >> (cl.Id(x1) @ cl.Box("tanh", x1, x1))] * N)
+    prog, _ = check(cl.Smooth(), relus >> both, reals(N))
+    assert [st.box.name for st in prog.steps] == [f"relu@{N}", f"tanh@{N}"]
+    # a layer reading another layer's outputs in order gets its stacked array
+    prog, _ = check(cl.Smooth(), relus >> cl.tensor(*box("tanh")), reals(N))
+    _, out = packed_shapes(prog, reals(N))
+    assert out[0][0].shape == (N, 7, 1)
+
+
+def test_inputs_that_cannot_be_stacked_are_passed_one_by_one():
+    xs = reals(N)
+    mixed = [xs[0].astype(np.float16), *map(jnp.asarray, xs[1:])]
+    prog = cl.Smooth()(cl.tensor(*box("relu")))
+    packed, _ = packed_shapes(prog, mixed)
+    assert len(packed) == N  # one float16 among float32: not stacked
+    want = compile_diagram(cl.Smooth(), cl.tensor(*box("relu"))).apply({}, *mixed)
+    assert_same(prog({}, *mixed), want)
+
+
+def test_a_wide_program_inside_user_jit():
+    prog = cl.Smooth()(cl.tensor(*box("sigmoid")))
+    xs = reals(N)
+    inside = jax.jit(lambda *a: prog({}, *a))(*xs)
+    assert_same(inside, prog({}, *xs))
+    grads = jax.grad(lambda a: sum(y.sum() for y in prog.apply({}, *a)))(xs)
+    want = [jax.nn.sigmoid(x) * (1 - jax.nn.sigmoid(x)) for x in xs]
+    assert_same(grads, want)

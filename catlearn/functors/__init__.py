@@ -15,6 +15,7 @@ from ._program import Step as Step
 from ._relax import discretize as discretize
 from ._relax import relax as relax
 from ._repeat import repeat as repeat
+from ._repeat import small_runs as small_runs
 from ._repeat import unroll as unroll
 from ._rule import Rule as Rule
 from ._sizes import native as native  # byte order, for the data fit reads
@@ -40,5 +41,6 @@ __all__ = [
     "compile_diagram",
     "fuse",
     "repeat",
+    "small_runs",
     "unroll",
 ]

@@ -295,11 +295,9 @@ def compile_diagram(functor: Functor, diagram: Diagram) -> Program:
             offset += len(ty)
             pieces.append((offset, other))
             offset += len(other.dom)
-        new, pos = [], 0
-        for off, b in pieces:
-            new += current[pos:off]
-            new += apply(b, current[off : off + len(b.dom)])
-            pos = off + len(b.dom)
-        current = new + current[pos:]
+        done = [(off, len(b.dom), apply(b, current[off : off + len(b.dom)]))
+                for off, b in pieces]  # boxes in order: steps and params keep it
+        for off, width, outs in reversed(done):  # in place: linear in the layer
+            current[off : off + width] = outs
 
     return Program(functor, diagram, slots, steps, len(diagram.dom), params, current)

@@ -14,7 +14,7 @@ read gets the zero cotangent (``R[discard]``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import jax
@@ -22,8 +22,15 @@ import numpy as np
 
 from .._errors import ParamError, ShapeError
 from ..diagrams import Diagram, Param, Wire
+from ._rows import LayerRule, Rows, enter, input_groups, pack, pack_inputs, read, unpack
 from ._rule import Rule
-from ._rule_checks import check_arrays, check_cotangents, check_outputs, check_pair
+from ._rule_checks import (
+    check_arrays,
+    check_cotangents,
+    check_output_cotangents,
+    check_outputs,
+    check_pair,
+)
 from ._sizes import check_init_memory, native
 
 if TYPE_CHECKING:
@@ -81,7 +88,8 @@ class Program:
             (name, box.cod.inside[0], tuple(functor.param_shape(box)))
             for name, (box, _) in params.items()
         )
-        self._call = jax.jit(self.apply)
+        self._in_groups = input_groups(self.steps, n_inputs)
+        self._call = jax.jit(self._packed)
         self._reverse = jax.jit(self._reverse_impl)
 
     # -- parameters -------------------------------------------------------------
@@ -126,8 +134,10 @@ class Program:
         semantics cannot read (``SemanticsError``: e.g. a 2 fed to a bit), a
         missing or mis-shaped parameter (``ParamError``). Extra entries in
         ``params`` are ignored, so one dict can serve several sub-diagrams."""
-        xs = self._check_inputs(xs)
-        return self._call(self.check_params(params, encode=False), *xs, key=key)
+        packed = pack_inputs(self._check_inputs(xs), self._in_groups)
+        params = self.check_params(params, encode=False)
+        ys = unpack(self._call(params, *packed, key=key))
+        return ys[0] if len(ys) == 1 else tuple(ys)
 
     def apply(self, params: dict[str, Any], *xs: Any, key: Any = None) -> Any:
         """The same as calling the program, without the ``jax.jit`` wrapper."""
@@ -144,31 +154,53 @@ class Program:
     def _forward(
         self, params: dict[str, Any], xs: Sequence[Any], key: Any = None
     ) -> tuple[list[Any], list[Any], list[Any], int | None]:
+        env, residuals, batch = self._run(params, xs, key, packed=False)
+        return [self._decode(s, env[s], batch) for s in self.outputs], residuals, \
+            env, batch
+
+    def _packed(self, params: dict[str, Any], *xs: Any, key: Any = None) -> Any:
+        """The outputs with a layer's kept stacked (``_rows.pack``): what the
+        jitted call returns, cut into one array per wire after it."""
+        env, _, batch = self._run(params, xs, key, packed=True)
+        return pack(env, self.outputs, lambda s, v: self._decode(s, v, batch))
+
+    def _decode(self, slot: int, value: Any, batch: int | None) -> Any:
+        wire, batched = self.slots[slot].wire, self.slots[slot].batched
+        return self.functor.decode_output(value, wire, batch, batched)
+
+    def _run(
+        self, params: dict[str, Any], xs: Sequence[Any], key: Any, packed: bool
+    ) -> tuple[list[Any], list[Any], int | None]:
         self.trace_count += 1
         F = self.functor
         env: list[Any] = [None] * len(self.slots)
-        raw = self._check_inputs(xs)
-        batch = raw[0].shape[0] if raw else None
-        for i, (x, wire) in enumerate(zip(raw, self.dom, strict=True)):
-            env[i] = F.encode_input(x, wire)
+        if packed:  # checked before jax.jit; layers' columns stacked
+            batch = enter(env, xs, lambda i, x: F.encode_input(x, self.dom[i]))
+        else:
+            raw = self._check_inputs(xs)
+            batch = raw[0].shape[0] if raw else None
+            for i, (x, wire) in enumerate(zip(raw, self.dom, strict=True)):
+                env[i] = F.encode_input(x, wire)
         for name, value in self.check_params(params).items():
             env[self._params[name][1]] = value
         residuals = []
         for i, step in enumerate(self.steps):
-            ins = (env[s] for s in step.ins)
+            layer = isinstance(step.rule, LayerRule)  # reads parts itself
+            ins = [env[s] if layer else read(env, s) for s in step.ins]
             kw = {}  # a keyed rule gets its own key (None: deterministic)
             if step.rule.keyed:
                 kw["key"] = None if key is None else jax.random.fold_in(key, i)
             ys, res = check_pair(step.rule.forward(step.box, *ins, **kw), step, F)
-            ys = check_outputs(F, step, ys, self.slots, batch)
+            if isinstance(ys, Rows):  # a layer's outputs, stacked
+                first = replace(step, outs=step.outs[: len(ys.stacked)])
+                check_outputs(F, first, ys.first(), self.slots, batch)
+                ys = ys.lazy() if packed else ys.parts()
+            else:
+                ys = check_outputs(F, step, ys, self.slots, batch)
             for s, y in zip(step.outs, ys, strict=True):
                 env[s] = y
             residuals.append(res)
-        outs = [
-            F.decode_output(env[s], self.slots[s].wire, batch, self.slots[s].batched)
-            for s in self.outputs
-        ]
-        return outs, residuals, env, batch
+        return env, residuals, batch
 
     # -- reverse ----------------------------------------------------------------
     def lens(
@@ -270,21 +302,7 @@ class Program:
 
     # -- validation -------------------------------------------------------------
     def _check_cotangents(self, dys: tuple[Any, ...], outs: Sequence[Any]) -> None:
-        if len(dys) != len(outs):
-            raise ShapeError(
-                f"reverse of {self!r}: got {len(dys)} output cotangent(s), expected "
-                f"{len(outs)} (one per output wire {list(self.cod)}). Fix: pass "
-                "dys as a tuple with one array per output wire."
-            )
-        for i, (dy, y) in enumerate(zip(dys, outs, strict=True)):
-            shape = tuple(getattr(dy, "shape", ()))
-            if shape != tuple(y.shape):
-                raise ShapeError(
-                    f"reverse of {self!r}: the cotangent of output {i} "
-                    f"({self.cod[i]!r}) has shape {shape}, but the output has shape "
-                    f"{tuple(y.shape)}. Fix: pass one cotangent per output value, "
-                    f"shaped like prog(params, *xs)."
-                )
+        check_output_cotangents(self, dys, outs)
 
     def check_params(self, params: Any, encode: bool = True) -> dict[str, Any]:
         """``params`` checked (a ``ParamError`` names a missing or bad one) and

@@ -39,7 +39,9 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +51,21 @@ from ._rule import Rule
 
 MIN_RUN = 16
 """The fewest steps a chain or a layer needs to become one step."""
+
+_MIN_RUN: ContextVar[int] = ContextVar("min_run", default=MIN_RUN)
+
+
+@contextmanager
+def small_runs(n: int = 2) -> Iterator[None]:
+    """Within the block, runs of ``n`` steps already become one step, so that
+    the law checkers can test the pass on small programs (the generator stage
+    of :func:`~catlearn.testing.check_functor` runs each generator repeated).
+    Per thread and per task (a ``contextvars`` variable)."""
+    token = _MIN_RUN.set(n)
+    try:
+        yield
+    finally:
+        _MIN_RUN.reset(token)
 
 
 @dataclass(frozen=True)
@@ -154,7 +171,7 @@ def _chains(
         chain = [head]
         while chain[-1] in nxt:
             chain.append(nxt[chain[-1]])
-        if len(chain) < MIN_RUN:
+        if len(chain) < _MIN_RUN.get():
             continue
         members = tuple(steps[i] for i in chain)
         inner = members[0]
@@ -171,19 +188,17 @@ def _layers(
 ) -> list[Step]:
     producer = {s: i for i, st in enumerate(steps) for s in st.outs}
     kinds: defaultdict[Any, list[int]] = defaultdict(list)
+    kind = _Kinds()
     for j in range(start, len(steps)):
         st = steps[j]
-        if _groupable(program, st):
-            try:
-                kinds[(st.box, id(st.rule))].append(j)
-            except TypeError:  # an unhashable box: never grouped
-                pass
+        if _groupable(program, st) and type(st.box).__hash__ is not None:
+            kinds[(kind(st.box), id(st.rule))].append(j)
     new: list[Step | None] = list(steps)
     # kinds in order of their first step; a grouped step's outputs then count
     # as written where its group stands, so later kinds may group around them
     for members in sorted(kinds.values()):
         for group in _groups(members, steps, producer):
-            if len(group) < MIN_RUN:
+            if len(group) < _MIN_RUN.get():
                 continue
             inner = steps[group[0]]
             chosen = tuple(steps[i] for i in group)
@@ -204,6 +219,26 @@ def _layers(
             new[group[0]] = Step(box, rule, ins, outs)
             producer.update((s, group[0]) for s in outs)
     return [st for st in new if st is not None]
+
+
+class _Kinds:
+    """One key per class of equal boxes. Boxes are looked up by name first and
+    compared with ``==``: hashing a DisCoPy box spells its repr, which for
+    10,000 boxes costs more than the rest of the pass."""
+
+    def __init__(self) -> None:
+        self.by_name: defaultdict[Any, list[Any]] = defaultdict(list)
+        self.by_hash: dict[Any, Any] = {}
+
+    def __call__(self, box: Any) -> int:
+        bucket = self.by_name[(type(box), getattr(box, "name", None))]
+        for seen in bucket:
+            if seen == box:
+                return id(seen)
+        if len(bucket) < 8:
+            bucket.append(box)
+            return id(box)
+        return id(self.by_hash.setdefault(box, box))  # many distinct: hash them
 
 
 def _groups(

@@ -17,6 +17,7 @@ import jax.numpy as jnp
 
 from .._errors import ShapeError
 from ._program import Program, Step
+from ._rows import LayerRule, Rows, column, value
 from ._rule import Rule
 from ._rule_checks import check_pair
 
@@ -137,23 +138,23 @@ def layer_rule(program: Program, inner: Step) -> Rule:
         ys, res = one(*xs)
         return ys, _arrays(res)
 
-    def forward(rep: Stacked, *xs: Any) -> tuple[tuple[Any, ...], Any]:
+    def forward(rep: Stacked, *xs: Any) -> tuple[Any, Any]:  # outputs: Rows
         cols: list[list[Any]] = []  # per input position, the k members' values
         for one_slot in rep.shared:
             width = 1 if one_slot else rep.k
             cols.append(list(xs[:width]) * (rep.k if one_slot else 1))
             xs = xs[width:]
         try:
-            args = [c[0] if s else _stack(c) for c, s in zip(cols, rep.shared)]
+            args = [value(c[0]) if s else column(c, _stack)
+                    for c, s in zip(cols, rep.shared)]
             axes = [None if s else 0 for s in rep.shared]
             ys, res = jax.vmap(body, in_axes=axes, axis_size=rep.k)(*args)
-            parts = [jnp.unstack(y) for y in ys]
-            return tuple(p[g] for g in range(rep.k) for p in parts), ("vmap", res)
+            return Rows(ys, rep.k), ("vmap", res)
         except _Unscannable:
             kept: list[Any] = []
             outs: list[Any] = []
             for member in zip(*cols, strict=True):
-                ys, res = one(*member)
+                ys, res = one(*map(value, member))
                 outs += ys
                 kept.append(res)
             return tuple(outs), ("loop", kept)
@@ -173,7 +174,7 @@ def layer_rule(program: Program, inner: Step) -> Rule:
             per_member.append(back(res[g], *dys[g * n : (g + 1) * n]))
         return _gather(F, rep, per_member, stacked=False)
 
-    return Rule(forward, reverse, f"{rule.doc or box.name}, vmapped")
+    return LayerRule(forward, reverse, f"{rule.doc or box.name}, vmapped")
 
 
 def _gather(F: Any, rep: Stacked, d_ins: Any, stacked: bool) -> tuple[Any, ...]:

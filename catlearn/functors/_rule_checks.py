@@ -137,6 +137,28 @@ def check_cotangents(
     return tuple(d_ins)
 
 
+def check_output_cotangents(
+    program: Any, dys: tuple[Any, ...], outs: Sequence[Any]
+) -> None:
+    """A ``ShapeError`` unless ``dys`` has one cotangent per output of
+    ``program``, each shaped like the output ``outs`` holds."""
+    if len(dys) != len(outs):
+        raise ShapeError(
+            f"reverse of {program!r}: got {len(dys)} output cotangent(s), expected "
+            f"{len(outs)} (one per output wire {list(program.cod)}). Fix: pass "
+            "dys as a tuple with one array per output wire."
+        )
+    for i, (dy, y) in enumerate(zip(dys, outs, strict=True)):
+        shape = tuple(getattr(dy, "shape", ()))
+        if shape != tuple(y.shape):
+            raise ShapeError(
+                f"reverse of {program!r}: the cotangent of output {i} "
+                f"({program.cod[i]!r}) has shape {shape}, but the output has shape "
+                f"{tuple(y.shape)}. Fix: pass one cotangent per output value, "
+                f"shaped like prog(params, *xs)."
+            )
+
+
 def check_pair(result: Any, step: Step, functor: Functor) -> tuple[Any, Any]:
     """A forward rule's ``(outputs, residuals)``, or a ``ShapeError``."""
     if isinstance(result, tuple) and len(result) == 2:

@@ -5,12 +5,15 @@ Two stages. First **every generator** of the signature, the user's own and
 changed ones first: alone, with all its inputs fed by parameters (a wire with
 no batch axis), and with one input so fed; at each, the rule's shapes (checked
 by the program as it traces), the reverse pass against the oracle, RD.2, RD.6,
-RD.7 (where the oracle is exact) and agreement with the reference semantics.
-This stage is deterministic and sees each generator, so a wrong rule cannot
-hide behind random draws that miss it. Then **every law of the table**
-(:data:`~catlearn.testing.LAWS`) as a hypothesis property over random
-diagrams, where generators meet copies, discards, swaps, tied weights and each
-other.
+RD.7 (where the oracle is exact) and agreement with the reference semantics;
+and **repeated**, three copies side by side and (where it maps its type to
+itself) three in a row, compiled with the repeat pass grouping runs of two
+(:func:`~catlearn.testing.laws.repeat_pass`: the grouped program means what
+its steps mean one by one). This stage is deterministic and sees each
+generator, so a wrong rule cannot hide behind random draws that miss it. Then
+**every law of the table** (:data:`~catlearn.testing.LAWS`) as a hypothesis
+property over random diagrams, where generators meet copies, discards, swaps,
+tied weights and each other.
 
 A rule in the functor's table that no generator of the signature uses fails
 loudly (:class:`CoverageError`): the laws would never see it.
@@ -23,7 +26,7 @@ loudly (:class:`CoverageError`): the laws would never see it.
 >>> box = cl.Box("square", cl.real(2), cl.real(2))
 >>> report = check_functor(F, [box], examples=1, laws=["chain rule"])
 >>> report.ok, report.results[0].law
-(True, 'every generator: alone and fed by parameters')
+(True, 'every generator: alone, fed by parameters, repeated')
 >>> wrong = cl.Rule(lambda box, x: ((x * x,), x), lambda box, x, dy: (x * dy,))
 >>> check_functor(cl.Smooth().extend({"square": wrong}), [box])
 Traceback (most recent call last):
@@ -42,7 +45,8 @@ import jax
 import numpy as np
 
 from .._errors import CoverageError as CoverageError
-from ..functors import Functor
+from ..diagrams import tensor
+from ..functors import Functor, small_runs
 from . import laws
 from . import strategies as cst
 from ._check import LawError
@@ -59,7 +63,7 @@ from ._table import Law, agree_equal, agree_relaxed, laws_for
 
 EXAMPLES = 3
 """Random diagrams per law by default (RD.6 and RD.7: half, at least one)."""
-GENERATORS_ROW = "every generator: alone and fed by parameters"
+GENERATORS_ROW = "every generator: alone, fed by parameters, repeated"
 BATCH = 32
 """Examples per point in the generator stage: over Z2 one packed word, so a
 rule wrong on one pattern of two input bits and the cotangent bit shows with
@@ -239,10 +243,23 @@ def check_generator(sem: Semantics, g: Generator, seed: int = 0) -> int:
                     laws.rd7_symmetry(prog, params, xs, u, v,
                                       derivatives=sem.derivatives)
             _agrees(sem, d, jax.random.fold_in(key, 99))
+            if what == "alone":
+                _repeated(sem, d, jax.random.fold_in(key, 98))
         except Exception as err:  # a failing law, or a rule that raised
             raise _failure(f"generator {g.label!r} {what}", err) from err
         checks += 1
     return checks
+
+
+def _repeated(sem: Semantics, d: Any, key: jax.Array) -> None:
+    """The repeat pass on the generator three times side by side and (where
+    it maps its type to itself) three times in a row (:func:`laws.repeat_pass`)."""
+    chain = [d >> d >> d] if d.dom == d.cod else []
+    for k, many in enumerate([tensor(d, d, d), *chain]):
+        with small_runs(2):
+            prog = sem.functor(many)
+        params, xs, dys, *_ = _point(sem, prog, jax.random.fold_in(key, k))
+        laws.repeat_pass(sem.functor, many, params, xs, dys)
 
 
 def _failure(where: str, err: BaseException) -> LawError:

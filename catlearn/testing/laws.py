@@ -61,7 +61,7 @@ from typing import Any
 import jax
 
 from ..diagrams import Diagram, Id
-from ..functors import Functor, Program
+from ..functors import Functor, Program, small_runs, unroll
 from ._axioms import jax_derivatives as jax_derivatives
 from ._axioms import pairing as pairing
 from ._axioms import plus as plus
@@ -81,8 +81,9 @@ __all__ = [
     "TOL", "LawError", "Tolerance", "close", "composition", "identity",
     "jax_derivatives", "lens_composition", "pairing", "plus", "rd1_additivity",
     "rd2_linearity", "rd3_structure", "rd4_pairing", "rd5_chain_rule",
-    "rd6_linear_derivative", "rd7_symmetry", "reverse_matches_brute_force",
-    "reverse_matches_vjp", "tensor", "unit", "z2_derivatives",
+    "rd6_linear_derivative", "rd7_symmetry", "repeat_pass",
+    "reverse_matches_brute_force", "reverse_matches_vjp", "tensor", "unit",
+    "z2_derivatives",
 ]
 
 Params = dict[str, Any]
@@ -165,3 +166,25 @@ def lens_composition(F: Functor, f: Diagram, g: Diagram, params: Params, xs: Any
     close("lens composition R[f ; g](a, dc) = R[f](a, R[g](f(a), dc))", ctx,
           (dp, tuple(dxs)), (add_params(F, dpf, dpg), tuple(da)),
           terms=[(dpf,), (dpg,)], tol=tol)
+
+
+# -- compile passes -----------------------------------------------------------------
+def repeat_pass(F: Functor, d: Diagram, params: Params, xs: Any, dys: Any, *,
+                tol: Tolerance = TOL) -> None:
+    """``F``'s repeat pass, run with runs of two steps already grouped
+    (:func:`~catlearn.functors.small_runs`), means what the steps mean one by
+    one (:func:`~catlearn.functors.unroll`): the same outputs, through the
+    jitted call (where a layer's inputs and outputs cross ``jax.jit``
+    stacked) and through ``apply``, and the same reverse derivative."""
+    with small_runs(2):
+        prog = F(d)
+    plain, ctx = unroll(prog), {"d": d}
+    if plain is prog:  # nothing was grouped: the same program
+        return
+    want = as_tuple(plain.apply(params, *xs))
+    close("repeat pass: F(d) = F(d) step by step, forward", ctx,
+          as_tuple(prog(params, *xs)), want, tol=tol)
+    close("repeat pass: F(d) = F(d) step by step, forward (apply)", ctx,
+          as_tuple(prog.apply(params, *xs)), want, tol=tol)
+    close("repeat pass: F(d) = F(d) step by step, reverse", ctx,
+          reverse(prog, params, xs, dys), reverse(plain, params, xs, dys), tol=tol)
