@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from ._errors import TypeSpecError
 
@@ -57,6 +58,7 @@ from .diagrams import (
     Param,
     Swap,
     bits,
+    check_indices,
     check_memory,
     check_seed,
     is_count,
@@ -133,13 +135,21 @@ def lut(name: str = "lut", relax: str = "sin", n_inputs: int = 2) -> Diagram:
 
 
 def lut_layer(
-    n_in: int, n_out: int, seed: int = 0, name: str = "lut_layer", relax: str = "sin"
+    n_in: int,
+    n_out: int,
+    seed: int = 0,
+    name: str = "lut_layer",
+    relax: str = "sin",
+    wiring: Any = None,
 ) -> Diagram:
     """``n_out`` learnable gates in one box ``bits(n_in) -> bits(n_out)``, reading
-    inputs ``wiring(n_in, n_out, seed)``; parameter ``{name}.table`` of type
-    ``bits(4 n_out)`` (gate ``g``'s table at ``4g .. 4g+3``). Under
-    ``Smooth`` with ``relax="softmax"`` or ``"gumbel"`` the parameter array
-    holds 16 logits per gate instead (``Program.param_shapes``)."""
+    inputs ``wiring(n_in, n_out, seed)``, or the given ``wiring=(a, b)`` (two
+    integer sequences of length ``n_out``: gate ``g`` reads wires ``a[g]`` and
+    ``b[g]``; stored in the box and saved with the diagram); parameter
+    ``{name}.table`` of type ``bits(4 n_out)`` (gate ``g``'s table at
+    ``4g .. 4g+3``). Under ``Smooth`` with ``relax="softmax"`` or ``"gumbel"``
+    the parameter array holds 16 logits per gate instead
+    (``Program.param_shapes``)."""
     for what, n in (("n_in", n_in), ("n_out", n_out)):
         if not is_count(n):
             raise TypeSpecError(
@@ -147,12 +157,14 @@ def lut_layer(
                 f"({type(n).__name__}). Fix: e.g. cl.logic.lut_layer(16, 32)."
             )
     n_in, n_out = int(n_in), int(n_out)
-    seed = check_seed(seed, f"lut_layer({n_in}, {n_out}, seed={seed!r})")
+    what = f"lut_layer({n_in}, {n_out}, seed={seed!r})"
+    seed = check_seed(seed, what)
+    indices = None if wiring is None else check_indices(wiring, n_in, n_out, what)
     box = Box(
         "lut_layer",
         bits(4 * n_out) @ bits(n_in),
         bits(n_out),
-        data=LutLayerSpec(n_in, n_out, seed, _check_relax(relax)).to_data(),
+        data=LutLayerSpec(n_in, n_out, seed, _check_relax(relax), indices).to_data(),
     )
     return (_table(name, n_out, relax) @ bits(n_in)) >> box
 
@@ -245,3 +257,16 @@ def network_bytes(sizes: Sequence[int], relax: str = "sin") -> int:
         k, p = wiring_bytes(int(a), int(b))
         kept, peak = kept + k + per_gate * int(b), max(peak, p)
     return kept + peak
+
+
+def count(
+    diagram: Diagram, params: dict[str, Any], luts: bool = True, k: int = 6
+) -> Any:
+    """What the circuit of ``diagram`` with Boolean ``params`` costs: its
+    2-input gates as built and after folding, and (``luts``, with yosys) the
+    ``k``-input LUTs yosys and ABC map it to, ``group_sum``'s counters
+    included (:class:`catlearn.export.Count`; see :func:`catlearn.export.count`).
+    Smooth parameters go through ``cl.discretize(diagram, params)`` first."""
+    from .export import count as count_circuit  # export sits above logic's imports
+
+    return count_circuit(diagram, params, luts=luts, k=k)

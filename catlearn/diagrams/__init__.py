@@ -67,6 +67,7 @@ from ._types import Wire as Wire
 from ._types import bits as bits
 from ._types import real as real
 from ._types import wires as wires
+from ._wiring import check_indices as check_indices
 from ._wiring import check_wiring_size as check_wiring_size
 from ._wiring import wiring as wiring
 from ._wiring import wiring_bytes as wiring_bytes
@@ -108,6 +109,7 @@ __all__ = [
     "free_memory",
     "check_seed",
     "check_spec",
+    "check_indices",
     "check_wiring_size",
     "decode_diagram",
     "draw",

@@ -51,7 +51,8 @@ from ._checks import (
     wires_error,
 )
 from ._types import Wire
-from ._wiring import check_wiring_size, wiring
+from ._wire_checks import bitwise, broadcast, constant, matmul, not_gate, same_wire
+from ._wiring import Indices, check_indices, check_wiring_size, given_wiring, wiring
 
 INITS = ("normal", "uniform", "zeros", "ones", "residual")
 RELAXATIONS = ("sin", "sigmoid", "softmax", "gumbel")
@@ -65,6 +66,9 @@ class Spec:
 
     NAME: ClassVar[str] = ""  # the box name it is the spec of
     FIX: ClassVar[str] = ""  # how to build such a box right
+    # fields left out of the data while at their default (files saved before
+    # the field existed lack it, and mean the default)
+    OPTIONAL: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def parse(cls, box: Any) -> Self:
@@ -90,13 +94,23 @@ class Spec:
 
     def to_data(self) -> tuple[tuple[str, Any], ...]:
         """The box data this spec is saved as: its fields, sorted by name."""
-        pairs = ((f.name, getattr(self, f.name)) for f in dataclasses.fields(self))
+        pairs = (
+            (f.name, getattr(self, f.name))
+            for f in dataclasses.fields(self)
+            if f.name not in self.OPTIONAL or getattr(self, f.name) != f.default
+        )
         return tuple(sorted(pairs))
 
     @classmethod
     def _read(cls, box: Any) -> dict[str, Any]:
-        names = tuple(sorted(f.name for f in dataclasses.fields(cls)))
-        return fields(box, names, cls.FIX)
+        data = box.data if isinstance(box.data, tuple) else ()
+        given = {kv[0] for kv in data if isinstance(kv, tuple) and len(kv) == 2}
+        every = dataclasses.fields(cls)
+        names = tuple(sorted(
+            f.name for f in every if f.name not in cls.OPTIONAL or f.name in given
+        ))
+        spec = fields(box, names, cls.FIX)
+        return {f.name: spec.get(f.name, f.default) for f in every}
 
 
 def _check_relax(box: Any, relax: Any, fix: str) -> None:
@@ -125,20 +139,28 @@ class LutSpec(Spec):
 @dataclass(frozen=True)
 class LutLayerSpec(Spec):
     """``lut_layer``: ``n_out`` learnable gates ``bits(4 n_out) @ bits(n_in) ->
-    bits(n_out)`` reading the inputs :attr:`wiring` draws from ``seed``."""
+    bits(n_out)`` reading the inputs :attr:`wiring`: ``indices`` if given
+    (``(a, b)``, gate ``g`` reads wires ``a[g]`` and ``b[g]``), else drawn
+    from ``seed``."""
 
     n_in: int
     n_out: int
     seed: int = 0
     relax: str = "sin"
+    indices: Indices | None = None
     NAME: ClassVar[str] = "lut_layer"
     FIX: ClassVar[str] = (
-        "build it with cl.logic.lut_layer(n_in, n_out, seed=..., relax=...)"
+        "build it with cl.logic.lut_layer(n_in, n_out, seed=..., relax=..., "
+        "wiring=...)"
     )
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("indices",)
 
     @property
     def wiring(self) -> tuple[np.ndarray, np.ndarray]:
-        """The gates' inputs ``(a, b)``: ``cl.logic.wiring(n_in, n_out, seed)``."""
+        """The gates' inputs ``(a, b)``: the given ``indices``, or
+        ``cl.logic.wiring(n_in, n_out, seed)``."""
+        if self.indices is not None:
+            return given_wiring(self.indices)
         return wiring(self.n_in, self.n_out, self.seed)
 
     @classmethod
@@ -165,8 +187,12 @@ class LutLayerSpec(Spec):
                 f"a table bits({4 * n_out}) and give bits({n_out})",
                 f"n_out={cod[0]} with a table bits({4 * cod[0]}), or {fix}",
             )
-        check_wiring_size(n_in, n_out, where(box))
-        return cls(n_in, n_out, seed, s["relax"])
+        indices = s["indices"]
+        if indices is None:
+            check_wiring_size(n_in, n_out, where(box))
+        else:
+            indices = check_indices(indices, n_in, n_out, where(box))
+        return cls(n_in, n_out, seed, s["relax"], indices)
 
 
 @dataclass(frozen=True)
@@ -224,88 +250,25 @@ class ParamSpec(Spec):
         return cls(s["init"], s["scale"], s["relax"])
 
 
-# -- the generators with no spec fields: only their wires -----------------------------
-def _bitwise(box: Any) -> None:
-    """AND, OR, XOR: ``bits(n) @ bits(n) -> bits(n)``."""
-    dom, cod = bit_sizes(box.dom), bit_sizes(box.cod)
-    if len(dom) != 2 or dom[0] != dom[1] or cod != dom[:1]:
-        n = cod[0] if len(cod) == 1 else 1
-        raise wires_error(
-            box,
-            "bits(n) @ bits(n) -> bits(n): the gate works bit by bit on two "
-            "wires of one size",
-            f"cl.logic.gate({box.name!r}, {n}) (cl.logic.{box.name} for n = 1)",
-        )
-
-
-def _not(box: Any) -> None:
-    dom, cod = bit_sizes(box.dom), bit_sizes(box.cod)
-    if len(dom) != 1 or cod != dom:
-        n = dom[0] if len(dom) == 1 else 1
-        raise wires_error(box, "bits(n) -> bits(n)", f"cl.logic.gate('NOT', {n})")
-
-
-def _constant(box: Any) -> None:
-    if len(box.dom) or bit_sizes(box.cod) != [1]:
-        raise wires_error(box, "Ty() -> bits(1)", f"use cl.logic.{box.name}")
-
-
-def _same_wire(box: Any) -> None:
-    """relu, sigmoid, tanh, softmax: one wire to the same wire."""
-    if len(box.dom) != 1 or box.dom != box.cod:
-        raise wires_error(box, "one wire to the same wire", f"cl.nn.{box.name}(n)")
-
-
-def _broadcast(box: Any) -> None:
-    """add, mul: two wires to the wire of their (numpy-broadcast) shape."""
-    dom, cod = box.dom.inside, box.cod.inside
-    shape = None
-    if len(dom) == 2 and len(cod) == 1:
-        a, b = dom[0].shape, dom[1].shape
-        n = max(len(a), len(b))
-        a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
-        if all(x == y or 1 in (x, y) for x, y in zip(a, b, strict=True)):
-            shape = tuple(max(x, y) for x, y in zip(a, b, strict=True))
-    if shape is None or cod[0].shape != shape:
-        raise wires_error(
-            box, "two wires whose shapes broadcast to the output's, e.g. real(n) "
-            "@ real(n) -> real(n)", f"cl.nn.{box.name}(n)"
-        )
-
-
-def _matmul(box: Any) -> None:
-    """``real(..., n, m) @ real(..., n) -> real(..., m)``."""
-    dom, cod = box.dom.inside, box.cod.inside
-    ok = len(dom) == 2 and len(cod) == 1 and len(dom[0].shape) >= 2
-    if ok:
-        (w, x), (y,) = (d.shape for d in dom), cod
-        ok = bool(x) and w[-2] == x[-1] and bool(y.shape) and y.shape[-1] == w[-1]
-    if not ok:
-        raise wires_error(
-            box, "real(n, m) @ real(n) -> real(m): weights, then inputs of the "
-            "weights' first size", "cl.nn.linear(n, m)"
-        )
-
-
 SPEC_CHECKS: dict[str, Callable[[Any], Spec | None]] = {
     # generator name: parse(box) -> its typed spec (None: no spec fields), raising
     # TypeSpecError (ShapeError for sizes)
-    "AND": _bitwise,
-    "OR": _bitwise,
-    "XOR": _bitwise,
-    "NOT": _not,
-    "ZERO": _constant,
-    "ONE": _constant,
+    "AND": bitwise,
+    "OR": bitwise,
+    "XOR": bitwise,
+    "NOT": not_gate,
+    "ZERO": constant,
+    "ONE": constant,
     "lut": LutSpec.parse,
     "lut_layer": LutLayerSpec.parse,
     "group_sum": GroupSumSpec.parse,
-    "relu": _same_wire,
-    "sigmoid": _same_wire,
-    "tanh": _same_wire,
-    "softmax": _same_wire,
-    "add": _broadcast,
-    "mul": _broadcast,
-    "matmul": _matmul,
+    "relu": same_wire,
+    "sigmoid": same_wire,
+    "tanh": same_wire,
+    "softmax": same_wire,
+    "add": broadcast,
+    "mul": broadcast,
+    "matmul": matmul,
 }
 
 

@@ -1,6 +1,8 @@
 """A lut layer's wiring: which two of its ``n_in`` input wires each of its
 ``n_out`` gates reads, drawn from its seed. The box stores only the sizes and
 the seed (``LutLayerSpec``); every reading derives the same index arrays here.
+Wiring may also be given explicitly (:func:`check_indices`): the box then
+stores the indices themselves.
 
 >>> a, b = wiring(4, 6, seed=0)
 >>> a.shape, b.shape, bool((a != b).all())
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import Any, cast
 
 import numpy as np
 
@@ -106,3 +109,59 @@ def _duration(steps: int) -> str:
         if seconds >= size:
             return f"~{seconds / size:,.0f} {unit}"
     return f"~{seconds / 60:,.0f} minutes"
+
+
+Indices = tuple[tuple[int, ...], tuple[int, ...]]
+
+
+def check_indices(value: object, n_in: int, n_out: int, what: str) -> Indices:
+    """Wiring given explicitly: ``(a, b)``, two sequences (tuples, lists or
+    integer arrays) of ``n_out`` indices into ``range(n_in)``, gate ``g``
+    reading wires ``a[g]`` and ``b[g]``. Returned as tuples of ints (box data,
+    saved with the diagram); anything else is a ``TypeSpecError`` naming the
+    problem."""
+    fix = (f"pass wiring=(a, b) with a and b integer sequences of length "
+           f"{n_out}, each index in 0..{n_in - 1}, e.g. "
+           f"cl.logic.wiring({n_in}, {n_out}, seed)")
+    try:
+        a, b = cast(Any, value)
+    except (TypeError, ValueError):
+        raise TypeSpecError(
+            f"{what}: wiring {_short(value)} is not a pair (a, b) of index "
+            f"sequences. Fix: {fix}."
+        ) from None
+    out = []
+    for side, seq in (("a", a), ("b", b)):
+        arr = np.asarray(seq)
+        if arr.dtype.kind not in "iu" and not (arr.size == 0 and arr.ndim == 1):
+            raise TypeSpecError(
+                f"{what}: wiring {side} {_short(seq)} holds {arr.dtype} values, "
+                f"not integer indices. Fix: {fix}."
+            )
+        if arr.shape != (n_out,):
+            raise TypeSpecError(
+                f"{what}: wiring {side} has shape {arr.shape}, but the layer has "
+                f"{n_out} gates: expected ({n_out},). Fix: {fix}."
+            )
+        bad = np.flatnonzero((arr < 0) | (arr >= n_in))
+        if bad.size:
+            g = int(bad[0])
+            raise TypeSpecError(
+                f"{what}: wiring {side}[{g}] = {int(arr[g])} is outside the "
+                f"layer's {n_in} input wires (0..{n_in - 1}). Fix: {fix}."
+            )
+        out.append(tuple(int(i) for i in arr.tolist()))
+    return out[0], out[1]
+
+
+@functools.lru_cache(maxsize=64)
+def given_wiring(indices: Indices) -> tuple[np.ndarray, np.ndarray]:
+    """``indices`` as the read-only arrays :func:`wiring` returns."""
+    a, b = (np.asarray(side, dtype=np.int32) for side in indices)
+    a.flags.writeable = b.flags.writeable = False
+    return a, b
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

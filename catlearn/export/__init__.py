@@ -20,6 +20,8 @@ endmodule
 'aag 3 2 0 1 1'
 """
 
+from ._count import Count as Count
+from ._count import count as count
 from ._export import ExportReport as ExportReport
 from ._export import circuit as circuit
 from ._export import export as export

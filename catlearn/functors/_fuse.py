@@ -23,19 +23,19 @@ from ._rule import Rule
 
 @dataclass(frozen=True)
 class FusedLayers:
-    """The box of a fused step: a chain of lut layers ``(n_in, n_out, seed,
-    relax)``, optionally ending in ``group_sum`` into ``k`` groups (``tau``)."""
+    """The box of a fused step: a chain of lut layers (their specs), optionally
+    ending in ``group_sum`` into ``k`` groups (``tau``)."""
 
-    layers: tuple[tuple[int, int, int, str], ...]
+    layers: tuple[LutLayerSpec, ...]
     group: tuple[int, float] | None = None
 
     @property
     def wirings(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        return [LutLayerSpec(*layer).wiring for layer in self.layers]
+        return [layer.wiring for layer in self.layers]
 
     @property
     def name(self) -> str:
-        sizes = [self.layers[0][0], *(m for _, m, _, _ in self.layers)]
+        sizes = [self.layers[0].n_in, *(s.n_out for s in self.layers)]
         tail = f" | group_sum {self.group[0]}" if self.group else ""
         return f"fused_luts[{'->'.join(map(str, sizes))}{tail}]"
 
@@ -107,10 +107,7 @@ def fuse(program: Program) -> Program:
         ):
             gs = GroupSumSpec.of(steps[reader[0]].box)
             group, chain_end, out = (gs.k, gs.tau), reader[0], steps[reader[0]].outs[0]
-        specs = tuple(
-            (s.n_in, s.n_out, s.seed, s.relax)
-            for s in (LutLayerSpec.of(steps[k].box) for k in chain)
-        )
+        specs = tuple(LutLayerSpec.of(steps[k].box) for k in chain)
         box = FusedLayers(specs, group)
         ins = (*(steps[k].ins[0] for k in chain), steps[head].ins[1])
         replaced.update({k: None for k in chain})

@@ -10,7 +10,6 @@ import jax
 import jax.numpy as jnp
 
 from ..backends import bits as B
-from ..diagrams import LutLayerSpec
 from ._boolean import _lut_layer_forward, _lut_layer_reverse, _no_z2_reverse
 from ._fuse import Counts, FusedLayers
 from ._rule import Rule
@@ -31,7 +30,7 @@ def boolean_rule(box: FusedLayers, backend: str, block: int | None) -> Rule:
     """Boolean's meaning of ``box`` on ``backend`` (``"cpu"``, ``"triton"``,
     ``"interpret"`` or ``"xla"``), ``block`` examples per tile or program."""
     wirings = box.wirings
-    sizes = [m for _, m, _, _ in box.layers]
+    sizes = [s.n_out for s in box.layers]
     words = None if block is None else block // B.WORD
     options: dict[str, Any] = {}
     if backend in ("triton", "interpret"):
@@ -46,7 +45,7 @@ def boolean_rule(box: FusedLayers, backend: str, block: int | None) -> Rule:
         if backend == "xla":
             y = x
             for layer, t in zip(box.layers, masks, strict=True):
-                y = _lut_layer_forward(LutLayerSpec(*layer), t, y)[0][0]
+                y = _lut_layer_forward(layer, t, y)[0][0]
             out = B.group_count(y, k).astype(jnp.float32) if k else y
         else:
             out = _backend_module(backend).forward(
@@ -69,8 +68,7 @@ def boolean_rule(box: FusedLayers, backend: str, block: int | None) -> Rule:
 def _xla_reverse(box: FusedLayers, tabs: list[Any], x: Any, dz: Any) -> tuple[Any, ...]:
     """The unfused reference: Boolean's layer rules, one after the other."""
     acts, res = [x], []
-    for layer, t in zip(box.layers, tabs, strict=True):
-        spec = LutLayerSpec(*layer)
+    for spec, t in zip(box.layers, tabs, strict=True):
         (y,), r = _lut_layer_forward(spec, t.reshape(4 * spec.n_out, 1), acts[-1])
         acts.append(y)
         res.append((spec, r))
@@ -88,8 +86,8 @@ def relaxed_rule(box: FusedLayers, options: dict[str, Any]) -> Rule:
     from ..backends import lutnet_relaxed
 
     wirings = box.wirings
-    sizes = [m for _, m, _, _ in box.layers]
-    relaxes = [r for _, _, _, r in box.layers]
+    sizes = [s.n_out for s in box.layers]
+    relaxes = [s.relax for s in box.layers]
 
     def forward(box: FusedLayers, *ins: Any, key: Any = None) -> Any:
         *ws, x = ins

@@ -236,7 +236,7 @@ class RelaxedKernel(Kernel, Smooth):
 
     def is_stochastic(self, box: Any) -> bool:
         if isinstance(box, FusedLayers):
-            return any(r == "gumbel" for *_, r in box.layers)
+            return any(s.relax == "gumbel" for s in box.layers)
         return super().is_stochastic(box)
 
 

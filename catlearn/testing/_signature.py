@@ -195,10 +195,17 @@ def _lut_layer(n: int, m: int, name: str, relax: str = "sin") -> Diagram:
     return logic.lut_layer(n, m, seed=n * 7 + m, name=name, relax=relax)
 
 
+def _wired_lut_layer(n: int, m: int, name: str) -> Diagram:
+    """A lut layer with its wiring given: gate ``g`` reads wires ``g`` and
+    ``g + 1`` (mod ``n``), in the reverse order of the layer's gates."""
+    a = [(m - 1 - g) % n for g in range(m)]
+    return logic.lut_layer(n, m, name=name, wiring=(a, [(i + 1) % n for i in a]))
+
+
 def _logic_generators(sizes: Sequence[int]) -> list[Generator]:
     """Bitwise AND, OR, XOR, NOT on ``bits(n)``, a free ``bits(n)`` parameter,
-    lut layers between every two sizes and, on ``bits(1)``, the gate ``lut``
-    and the constants ``ZERO`` and ``ONE``."""
+    lut layers between every two sizes (drawn wiring, and given wiring) and,
+    on ``bits(1)``, the gate ``lut`` and the constants ``ZERO`` and ``ONE``."""
     gens: list[Generator] = []
     for n in sizes:
         for op in ("AND", "OR", "XOR", "NOT"):
@@ -211,6 +218,10 @@ def _logic_generators(sizes: Sequence[int]) -> list[Generator]:
     if 1 in sizes:
         gens.append(Generator("lut", bits(1) @ bits(1), bits(1), logic.lut))
         gens += [Generator.box(logic.ZERO), Generator.box(logic.ONE)]
+    for n in sizes:
+        for m in sizes:
+            make = partial(_wired_lut_layer, n, m)
+            gens.append(Generator(f"wired_luts{n}x{m}", bits(n), bits(m), make))
     return gens
 
 

@@ -296,7 +296,7 @@ def _step_support(box: Any, ins: list[Support]) -> Support | None:
 
 def _chain(layers: Any, tables: list[Support], x: Support) -> Support | None:
     for layer, table in zip(layers, tables, strict=True):
-        ia, ib = LutLayerSpec(*layer).wiring
+        ia, ib = layer.wiring
         y = _gates(table, [x[i] for i in ia], [x[i] for i in ib])
         if y is None:
             return None
