@@ -144,7 +144,7 @@ def test_small_circuits_are_not_trivial():
     def collect(d):
         seen.update(_kinds(d) | ({"repeated"} if not is_multilinear(B(d)) else set()))
 
-    @settings(max_examples=60, suppress_health_check=[HealthCheck.filter_too_much])
+    @settings(max_examples=100, suppress_health_check=[HealthCheck.filter_too_much])
     @given(MULTILINEAR)
     def collect_multilinear(d):
         kept.update(_kinds(d))

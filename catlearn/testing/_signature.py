@@ -204,7 +204,7 @@ def _wired_lut_layer(n: int, m: int, name: str) -> Diagram:
 
 def _logic_generators(sizes: Sequence[int]) -> list[Generator]:
     """Bitwise AND, OR, XOR, NOT on ``bits(n)``, a free ``bits(n)`` parameter,
-    lut layers between every two sizes (drawn wiring, and given wiring) and,
+    lut layers between every two sizes (and one with given wiring) and,
     on ``bits(1)``, the gate ``lut`` and the constants ``ZERO`` and ``ONE``."""
     gens: list[Generator] = []
     for n in sizes:
@@ -218,10 +218,10 @@ def _logic_generators(sizes: Sequence[int]) -> list[Generator]:
     if 1 in sizes:
         gens.append(Generator("lut", bits(1) @ bits(1), bits(1), logic.lut))
         gens += [Generator.box(logic.ZERO), Generator.box(logic.ONE)]
-    for n in sizes:
-        for m in sizes:
-            make = partial(_wired_lut_layer, n, m)
-            gens.append(Generator(f"wired_luts{n}x{m}", bits(n), bits(m), make))
+    # given wiring is read like drawn wiring: one size is enough (the largest)
+    n = max(sizes)
+    make = partial(_wired_lut_layer, n, n)
+    gens.append(Generator(f"wired_luts{n}x{n}", bits(n), bits(n), make))
     return gens
 
 

@@ -175,16 +175,19 @@ def repeat_pass(F: Functor, d: Diagram, params: Params, xs: Any, dys: Any, *,
     (:func:`~catlearn.functors.small_runs`), means what the steps mean one by
     one (:func:`~catlearn.functors.unroll`): the same outputs, through the
     jitted call (where a layer's inputs and outputs cross ``jax.jit``
-    stacked) and through ``apply``, and the same reverse derivative."""
+    stacked) and through the lens, and the same reverse derivative (the
+    lenses' backward maps, run eagerly)."""
     with small_runs(2):
         prog = F(d)
     plain, ctx = unroll(prog), {"d": d}
     if plain is prog:  # nothing was grouped: the same program
         return
-    want = as_tuple(plain.apply(params, *xs))
+    xs, dys = tuple(xs), tuple(dys)
+    want, back = plain.lens(params, xs)  # eager: no compile per side
     close("repeat pass: F(d) = F(d) step by step, forward", ctx,
-          as_tuple(prog(params, *xs)), want, tol=tol)
-    close("repeat pass: F(d) = F(d) step by step, forward (apply)", ctx,
-          as_tuple(prog.apply(params, *xs)), want, tol=tol)
+          as_tuple(prog(params, *xs)), as_tuple(want), tol=tol)
+    value, back_prog = prog.lens(params, xs)
+    close("repeat pass: F(d) = F(d) step by step, forward (lens)", ctx,
+          as_tuple(value), as_tuple(want), tol=tol)
     close("repeat pass: F(d) = F(d) step by step, reverse", ctx,
-          reverse(prog, params, xs, dys), reverse(plain, params, xs, dys), tol=tol)
+          back_prog(dys), back(dys), tol=tol)
