@@ -219,9 +219,9 @@ def _logic_generators(sizes: Sequence[int]) -> list[Generator]:
         gens.append(Generator("lut", bits(1) @ bits(1), bits(1), logic.lut))
         gens += [Generator.box(logic.ZERO), Generator.box(logic.ONE)]
     # given wiring is read like drawn wiring: one size is enough (the largest)
-    n = max(sizes)
-    make = partial(_wired_lut_layer, n, n)
-    gens.append(Generator(f"wired_luts{n}x{n}", bits(n), bits(n), make))
+    for n in sorted(sizes)[-1:]:
+        make = partial(_wired_lut_layer, n, n)
+        gens.append(Generator(f"wired_luts{n}x{n}", bits(n), bits(n), make))
     return gens
 
 
