@@ -12,22 +12,23 @@ import catlearn as cl
 from catlearn.diagrams import LutLayerSpec
 from catlearn.export import netlist
 
-AND_TABLE = np.array([False, False, False, True])  # table bit for (a, b) = 2a + b
+# table bit for (a, b) at 2a + b: a AND NOT b, asymmetric so a swap of a and b shows
+A_AND_NOT_B = np.array([False, False, True, False])
 
 
 def bits_batch(n, batch=70, seed=0):
     return np.random.default_rng(seed).random((batch, n)) < 0.5
 
 
-def and_tables(n_out):
-    return {"lut_layer.table": np.tile(AND_TABLE, n_out)}
+def tables(n_out):
+    return {"lut_layer.table": np.tile(A_AND_NOT_B, n_out)}
 
 
 def test_given_wiring_is_read_by_every_exact_semantics_and_the_netlist():
     a, b = [3, 0, 2, 2, 1], [1, 4, 4, 0, 1]  # repeats and a gate reading a wire twice
     d = cl.logic.lut_layer(5, 5, wiring=(a, b))
-    x, params = bits_batch(5), and_tables(5)
-    want = x[:, a] & x[:, b]
+    x, params = bits_batch(5), tables(5)
+    want = x[:, a] & ~x[:, b]
     for F in (cl.Boolean(), cl.Kernel(backend="cpu"), cl.Kernel(backend="xla"),
               cl.Kernel(backend="interpret")):
         got = np.asarray(F(d)(params, x))
