@@ -55,6 +55,23 @@ def mul(n: int) -> Diagram:
     return Box("mul", real(n) @ real(n), real(n))
 
 
+def reshape(shape: Sequence[int], new_shape: Sequence[int]) -> Diagram:
+    """``real(*shape) -> real(*new_shape)``, the same numbers in row-major
+    order (``cl.logic.reshape`` is its twin on bits)."""
+    old, new = real(*shape), real(*new_shape)
+    if old.inside[0].size != new.inside[0].size:
+        raise TypeSpecError(
+            f"reshape: {old!r} has {old.inside[0].size} numbers but {new!r} has "
+            f"{new.inside[0].size}. Fix: shapes with the same number of entries."
+        )
+    return Box("reshape", old, new)
+
+
+def flatten(*shape: int) -> Diagram:
+    """``real(*shape) -> real(n)``, ``n`` the number of entries (row-major)."""
+    return reshape(shape, (math.prod(shape),))
+
+
 def linear(n_in: int, n_out: int, name: str = "linear") -> Diagram:
     """``x -> x @ W`` with parameter ``{name}.w`` of type ``real(n_in, n_out)``,
     drawn uniformly in ``±1/sqrt(n_in)``."""

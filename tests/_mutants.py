@@ -21,7 +21,14 @@ import jax.numpy as jnp
 
 import catlearn as cl
 from catlearn.backends import bits as B
-from catlearn.functors import _boolean, _kernel, _smooth_logic, repeat
+from catlearn.functors import (
+    _boolean,
+    _encoder_rules,
+    _kernel,
+    _smooth_logic,
+    _wiring_rules,
+    repeat,
+)
 from catlearn.functors._repeat import Repeated, Stacked
 from catlearn.logic import wiring
 
@@ -394,6 +401,85 @@ mutant("boolean_repeat_layer_outputs_reversed", _BooleanLayerOutputsReversed(),
        "repeat pass: a layer's forward writes the members' outputs reversed")
 mutant("boolean_repeat_chain_reverse_dropped", _BooleanChainReverseDropped(),
        "repeat pass: a chain's reverse returns zero")
+
+# -- the wiring generators: reshape, select (learned wiring), tile, or_pool -----------
+W = _wiring_rules
+mutant("smooth_reshape_reverse_reversed", S.extend({"reshape": Rule(
+    W.SMOOTH_RESHAPE.forward,
+    lambda box, r, dy: (W.SMOOTH_RESHAPE.reverse(box, r, dy)[0][..., ::-1],))}),
+    "reshape reverse gives the cotangent's last axis reversed")
+mutant("boolean_reshape_reversed", Bo.extend({"reshape": Rule(
+    lambda box, x: ((x[::-1],), None), lambda box, r, dy: (dy[::-1],))}),
+    "reshape moves the bits (reversed), forward and reverse consistent")
+
+
+def _select_bits_dropped(box: Any, res: Any, dy: Any) -> Any:
+    dt, dx = _wiring_rules.SMOOTH_SELECT.reverse(box, res, dy)
+    return jnp.zeros_like(dt), dx
+
+
+mutant("smooth_select_index_cotangent_dropped", S.extend({"select": Rule(
+    _wiring_rules.SMOOTH_SELECT.forward, _select_bits_dropped)}),
+    "select reverse drops the index bits' cotangent")
+
+
+def _select_no_difference(box: Any, res: Any, dy: Any) -> Any:
+    """d bit_b = dy x[i ^ 2^b], the term x[i] dropped."""
+    idx, xs, spec = _wiring_rules._unpacked(box, *res)
+    d = _wiring_rules._columns(B.unpack_rows(dy), idx.shape[1])
+    dbits = jnp.stack([d & jnp.take_along_axis(xs, idx ^ (1 << b), axis=0)
+                       for b in range(spec.w)], axis=1)
+    _, dx = _wiring_rules.BOOLEAN_SELECT.reverse(box, res, dy)
+    return B.pack_rows(dbits.reshape(spec.n_sel * spec.w, -1)), dx
+
+
+mutant("boolean_select_index_reverse_wrong", Bo.extend({"select": Rule(
+    _wiring_rules.BOOLEAN_SELECT.forward, _select_no_difference)}),
+    "select reverse for index bit b reads x[i ^ 2^b] without XOR x[i]")
+
+mutant("smooth_tile_reverse_first_copy", S.extend({"tile": Rule(
+    _wiring_rules.SMOOTH_TILE.forward,
+    lambda box, r, dy: (dy.reshape(*dy.shape[:dy.ndim - len(box.cod.inside[0].shape)],
+                                   *box.cod.inside[0].shape)[..., 0, :],))}),
+    "tile reverse keeps the first copy's cotangent instead of the sum")
+mutant("boolean_tile_reverse_or", Bo.extend({"tile": Rule(
+    _wiring_rules.BOOLEAN_TILE.forward,
+    lambda box, r, dy: (jnp.bitwise_or.reduce(
+        dy.reshape(2, -1, dy.shape[-1]), axis=0),))}),
+    "tile reverse ORs the copies' cotangents where Z2 XORs them")
+mutant("smooth_or_pool_as_max", S.extend({"or_pool": Rule(
+    lambda box, x: ((jnp.max(cl.diagrams.windows(
+        box, x, x.shape[: x.ndim - len(box.dom.inside[0].shape)]), axis=-1),), x),
+    _wiring_rules.SMOOTH_OR_POOL.reverse)}),
+    "relaxed or_pool forward is the max (its reverse the product t-conorm's)")
+mutant("boolean_or_pool_reverse_dy", Bo.extend({"or_pool": Rule(
+    _wiring_rules.BOOLEAN_OR_POOL.forward,
+    lambda box, x, dy: (jnp.broadcast_to(dy, x.shape) if x.shape[0] == 1 else
+                        jnp.repeat(dy, x.shape[0] // dy.shape[0], axis=0),))}),
+    "or_pool reverse passes dy to every input of the window")
+
+
+
+def _thermometer_no_tau(box: Any, res: Any, dy: Any) -> Any:
+    x, y = res
+    return (jnp.sum(dy.reshape(y.shape) * y * (1 - y), axis=-1),)
+
+
+def _thermometer_at_least(box: Any, x: Any) -> Any:
+    t = jnp.asarray(box.typed_spec.thresholds, jnp.float32)
+    rows = (x[:, None, :] >= t[:, :, None]).reshape(-1, x.shape[1])
+    return (B.pack_rows(rows.astype(jnp.int32)),), x.shape
+
+
+mutant("smooth_thermometer_no_tau", S.extend({"thermometer": Rule(
+    _encoder_rules.SMOOTH_ENCODER_RULES["thermometer"].forward, _thermometer_no_tau)}),
+    "relaxed thermometer reverse forgets the 1 / tau")
+mutant("boolean_thermometer_at_least", Bo.extend({"thermometer": Rule(
+    _thermometer_at_least,
+    _encoder_rules.BOOLEAN_ENCODER_RULES["thermometer"].reverse)}),
+    "thermometer compares x >= t where it means x > t")
+
+
 
 NAMES = [m.name for m in MUTANTS]
 assert len(set(NAMES)) == len(NAMES), "two mutants share a name"

@@ -150,6 +150,9 @@ def test_every_library_box_passes_its_check():
     made = [cl.nn.mlp([4, 16, 3]), cl.nn.mul(3), cl.nn.softmax(2), cl.nn.sigmoid(2)]
     made += [cl.nn.tanh(2), cl.logic.lut("t", n_inputs=3), cl.logic.gate("XOR", 3)]
     made += [cl.logic.ZERO, cl.logic.ONE, cl.logic.gate("NOT", 2), cl.logic.OR]
+    made += [cl.logic.lut_layer(5, 3, wiring="learned"), cl.logic.flatten(2, 2)]
+    made += [cl.nn.reshape((6,), (2, 3)), cl.logic.conv((2, 4), 2, kernel=2)]
+    made += [cl.logic.or_pool((2, 4), 2), cl.logic.thermometer(thresholds=[[0.5]])]
     for relax in ("sin", "sigmoid", "softmax", "gumbel"):
         made.append(cl.logic.network(6, [8, 6], 3, seed=2**63 - 2, relax=relax))
     seen = set()

@@ -80,6 +80,14 @@ def unpack_rows(w: Array) -> Array:
     return bits.reshape(w.shape[0], -1).astype(jnp.int32)
 
 
+def pack_rows(r: Array) -> Array:
+    """The inverse of :func:`unpack_rows`: ``(n, 32 * words)`` of 0/1 ->
+    ``(n, words)`` uint32."""
+    n, cols = r.shape
+    rows = r.reshape(n, cols // WORD, WORD).astype(jnp.uint32)
+    return jnp.sum(rows << _SHIFTS, axis=-1, dtype=jnp.uint32)
+
+
 def group_count(w: Array, k: int) -> Array:
     """Ones per example in each of ``k`` equal groups of consecutive rows:
     ``(n, words)`` -> ``(k, 32 * words)`` ``int32``, padding included; equal

@@ -57,8 +57,12 @@ from ._specs import GroupSumSpec as GroupSumSpec
 from ._specs import LutLayerSpec as LutLayerSpec
 from ._specs import LutSpec as LutSpec
 from ._specs import ParamSpec as ParamSpec
+from ._specs import SelectSpec as SelectSpec
 from ._specs import Spec as Spec
+from ._specs import ThermometerSpec as ThermometerSpec
+from ._specs import TileSpec as TileSpec
 from ._specs import check_spec as check_spec
+from ._specs import index_bits as index_bits
 from ._specs import spec_of as spec_of
 from ._structure import Copy as Copy
 from ._structure import Discard as Discard
@@ -71,6 +75,12 @@ from ._wiring import check_indices as check_indices
 from ._wiring import check_wiring_size as check_wiring_size
 from ._wiring import wiring as wiring
 from ._wiring import wiring_bytes as wiring_bytes
+from ._wiring_specs import pool_window as pool_window
+from ._wiring_specs import pooled as pooled
+from ._wiring_specs import tile_axes as tile_axes
+from ._wiring_specs import tiled as tiled
+from ._wiring_specs import unwindows as unwindows
+from ._wiring_specs import windows as windows
 
 __all__ = [
     "AND",
@@ -97,6 +107,9 @@ __all__ = [
     "LutSpec",
     "Param",
     "ParamSpec",
+    "SelectSpec",
+    "ThermometerSpec",
+    "TileSpec",
     "Spec",
     "Swap",
     "Wire",
@@ -117,6 +130,13 @@ __all__ = [
     "from_discopy",
     "gate",
     "gate_tables",
+    "index_bits",
+    "pool_window",
+    "pooled",
+    "tile_axes",
+    "tiled",
+    "unwindows",
+    "windows",
     "is_count",
     "is_temperature",
     "param_boxes",

@@ -92,11 +92,24 @@ def field_error(box: Any, field: str, value: Any, problem: str, fix: str) -> Exc
 
 
 def wires_error(box: Any, expected: str, fix: str) -> Exception:
+    shaped = [w for w in (*box.dom.inside, *box.cod.inside)
+              if getattr(w, "kind", None) == "bits" and len(w.shape) > 1]  # fmt: skip
+    if shaped:  # most generators read flat bits
+        dims = ", ".join(map(str, shaped[0].shape))
+        fix += f" (flatten a shaped wire first: cl.logic.flatten({dims}))"
     return TypeSpecError(f"{where(box)}: expected {expected}. Fix: {fix}.")
 
 
 def bit_sizes(ty: Ty) -> list[int]:
-    """The sizes of ``ty``'s wires if they are all ``bits`` (else ``[]``)."""
-    if any(w.kind != "bits" for w in ty.inside):
+    """The sizes of ``ty``'s wires if they are all flat ``bits(n)`` (else
+    ``[]``: a ``real`` wire or a shaped ``bits(c, h, w)`` one)."""
+    if any(w.kind != "bits" or len(w.shape) != 1 for w in ty.inside):
         return []
     return [w.shape[0] for w in ty.inside]
+
+
+def bit_shapes(ty: Ty) -> list[tuple[int, ...]]:
+    """The shapes of ``ty``'s wires if they are all ``bits`` (else ``[]``)."""
+    if any(w.kind != "bits" for w in ty.inside):
+        return []
+    return [w.shape for w in ty.inside]

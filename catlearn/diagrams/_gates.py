@@ -35,13 +35,16 @@ ONE = Box("ONE", Ty(), B1)
 GATES = {"AND": AND, "OR": OR, "XOR": XOR, "NOT": NOT, "ZERO": ZERO, "ONE": ONE}
 
 
-def gate(op: str, n: int = 1) -> Diagram:
-    """The fixed gate ``op`` (AND, OR, XOR, NOT) applied bitwise on ``bits(n)``."""
+def gate(op: str, *shape: int) -> Diagram:
+    """The fixed gate ``op`` (AND, OR, XOR, NOT) applied bitwise on
+    ``bits(*shape)``: ``gate("AND", n)`` on ``bits(n)``, ``gate("XOR", c, h,
+    w)`` on images; one bit when no shape is given."""
     if op not in ("AND", "OR", "XOR", "NOT"):
         raise TypeSpecError(f"gate {op!r} is not one of AND, OR, XOR, NOT.")
+    ty = bits(*(shape or (1,)))
     if op == "NOT":
-        return Box("NOT", bits(n), bits(n))
-    return Box(op, bits(n) @ bits(n), bits(n))
+        return Box("NOT", ty, ty)
+    return Box(op, ty @ ty, ty)
 
 
 RESIDUAL_CONFIDENCE = 0.9  # a residual-initialised table says "pass a" at 90 %

@@ -30,7 +30,6 @@ box 'group_sum' (bits(4) -> real(4)): spec field 'k' = 2 does not match
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
@@ -43,76 +42,35 @@ from ._checks import (
     bit_sizes,
     check_seed,
     field_error,
-    fields,
     is_count,
     is_finite,
     is_temperature,
     where,
     wires_error,
 )
+from ._encoder_specs import ThermometerSpec
+from ._spec_base import Spec
 from ._types import Wire
-from ._wire_checks import bitwise, broadcast, constant, matmul, not_gate, same_wire
+from ._wire_checks import (
+    bitwise,
+    broadcast,
+    constant,
+    matmul,
+    not_gate,
+    reshape,
+    same_wire,
+)
 from ._wiring import Indices, check_indices, check_wiring_size, given_wiring, wiring
+from ._wiring_specs import SelectSpec as SelectSpec
+from ._wiring_specs import TileSpec, or_pool
+from ._wiring_specs import index_bits as index_bits
 
 INITS = ("normal", "uniform", "zeros", "ones", "residual")
 RELAXATIONS = ("sin", "sigmoid", "softmax", "gumbel")
 GATE_CHOICES = ("softmax", "gumbel")  # relaxations with 16 logits per gate
 
 
-# -- the typed specs ---------------------------------------------------------------
-@dataclass(frozen=True)
-class Spec:
-    """The spec of one generator, typed: what its functors read."""
-
-    NAME: ClassVar[str] = ""  # the box name it is the spec of
-    FIX: ClassVar[str] = ""  # how to build such a box right
-    # fields left out of the data while at their default (files saved before
-    # the field existed lack it, and mean the default)
-    OPTIONAL: ClassVar[tuple[str, ...]] = ()
-
-    @classmethod
-    def parse(cls, box: Any) -> Self:
-        """The spec of ``box``, checked against its wires (``TypeSpecError``)."""
-        raise NotImplementedError
-
-    @classmethod
-    def of(cls, box: Any) -> Self:
-        """The spec of ``box``, parsed when the box was made. A spec of this
-        class passes through, so a rule reading ``LutLayerSpec.of(box)`` runs
-        on a bare spec too."""
-        if isinstance(box, cls):
-            return box
-        found = spec_of(box)
-        if not isinstance(found, cls):
-            name = getattr(box, "name", type(box).__name__)
-            raise TypeSpecError(
-                f"box {name!r} has no {cls.__name__} (its spec is {found!r}): it "
-                f"is not a {cls.NAME!r} box. Fix: read a {cls.__name__} off a box "
-                f"that {cls.FIX}."
-            )
-        return found
-
-    def to_data(self) -> tuple[tuple[str, Any], ...]:
-        """The box data this spec is saved as: its fields, sorted by name."""
-        pairs = (
-            (f.name, getattr(self, f.name))
-            for f in dataclasses.fields(self)
-            if f.name not in self.OPTIONAL or getattr(self, f.name) != f.default
-        )
-        return tuple(sorted(pairs))
-
-    @classmethod
-    def _read(cls, box: Any) -> dict[str, Any]:
-        data = box.data if isinstance(box.data, tuple) else ()
-        given = {kv[0] for kv in data if isinstance(kv, tuple) and len(kv) == 2}
-        every = dataclasses.fields(cls)
-        names = tuple(sorted(
-            f.name for f in every if f.name not in cls.OPTIONAL or f.name in given
-        ))
-        spec = fields(box, names, cls.FIX)
-        return {f.name: spec.get(f.name, f.default) for f in every}
-
-
+# -- the typed specs (Spec, the base class: _spec_base.py) ---------------------
 def _check_relax(box: Any, relax: Any, fix: str) -> None:
     if not isinstance(relax, str) or relax not in RELAXATIONS:
         raise field_error(box, "relax", relax, f"is not one of {RELAXATIONS}", fix)
@@ -262,6 +220,11 @@ SPEC_CHECKS: dict[str, Callable[[Any], Spec | None]] = {
     "lut": LutSpec.parse,
     "lut_layer": LutLayerSpec.parse,
     "group_sum": GroupSumSpec.parse,
+    "select": SelectSpec.parse,
+    "reshape": reshape,
+    "tile": TileSpec.parse,
+    "or_pool": or_pool,
+    "thermometer": ThermometerSpec.parse,
     "relu": same_wire,
     "sigmoid": same_wire,
     "tanh": same_wire,

@@ -1,7 +1,8 @@
 """Wire types. A type is a DisCoPy ``Ty`` whose objects are :class:`Wire` s.
 
-A wire carries, per example, a float array of a fixed shape (``real``) or a
-vector of bits (``bits``). The batch axis is never part of a type.
+A wire carries, per example, a float array of a fixed shape (``real``) or an
+array of bits of a fixed shape (``bits``: ``bits(n)`` a vector, ``bits(c, h,
+w)`` an image of ``c`` channels). The batch axis is never part of a type.
 
 >>> from catlearn import real, bits
 >>> real(3) @ bits(2)
@@ -10,6 +11,8 @@ monoidal.Ty(real(3), bits(2))
 True
 >>> real(2, 2) @ real() == real(2, 2) @ real()
 True
+>>> bits(2, 8, 8).inside[0].size
+128
 """
 
 from __future__ import annotations
@@ -45,10 +48,10 @@ class Wire(cat.Ob):
                 "with cl.real(...) or cl.bits(n)."
             )
         shape = _check_dims(kind, tuple(shape))
-        if kind == "bits" and len(shape) != 1:
+        if kind == "bits" and not shape:
             raise TypeSpecError(
-                f"a bits wire has one dimension, got shape {shape}. Fix: "
-                "cl.bits(n) with n the number of bits."
+                "a bits wire has at least one dimension, got shape (). Fix: "
+                "cl.bits(n) with n the number of bits (cl.bits(1) for one bit)."
             )
         if name is not None and not isinstance(name, str):
             raise TypeSpecError(
@@ -106,9 +109,18 @@ def real(*shape: int, name: str | None = None) -> Ty:
     return Ty(Wire("real", _check_dims("real", shape), name))
 
 
-def bits(n: int, name: str | None = None) -> Ty:
-    """One wire of ``n`` bits per example."""
-    return Ty(Wire("bits", _check_dims("bits", (n,)), name))
+def bits(*shape: int, name: str | None = None) -> Ty:
+    """One wire of bits of the given per-example shape: ``bits(n)``, ``n``
+    bits; ``bits(c, length)`` or ``bits(c, h, w)``, a signal or an image of
+    ``c`` channels. Every semantics reads the bits of a shaped wire in
+    row-major (C) order: ``cl.logic.flatten`` and ``cl.logic.reshape``
+    change the shape without moving a bit."""
+    if not shape:
+        raise TypeSpecError(
+            "bits() needs at least one size. Fix: cl.bits(n) for n bits, "
+            "cl.bits(c, h, w) for an image of c channels."
+        )
+    return Ty(Wire("bits", _check_dims("bits", shape), name))
 
 
 def wires(ty: Ty) -> tuple[Wire, ...]:

@@ -6,27 +6,45 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._checks import bit_sizes, wires_error
+from .._errors import TypeSpecError
+from ._checks import bit_shapes, bit_sizes, where, wires_error
+
+
+def _dims(shapes: list[tuple[int, ...]]) -> str:
+    return ", ".join(map(str, shapes[0])) if len(shapes) == 1 else "1"
 
 
 def bitwise(box: Any) -> None:
-    """AND, OR, XOR: ``bits(n) @ bits(n) -> bits(n)``."""
-    dom, cod = bit_sizes(box.dom), bit_sizes(box.cod)
+    """AND, OR, XOR: ``bits(*s) @ bits(*s) -> bits(*s)``, any one shape."""
+    dom, cod = bit_shapes(box.dom), bit_shapes(box.cod)
     if len(dom) != 2 or dom[0] != dom[1] or cod != dom[:1]:
-        n = cod[0] if len(cod) == 1 else 1
-        raise wires_error(
-            box,
-            "bits(n) @ bits(n) -> bits(n): the gate works bit by bit on two "
-            "wires of one size",
-            f"cl.logic.gate({box.name!r}, {n}) (cl.logic.{box.name} for n = 1)",
+        raise TypeSpecError(
+            f"{where(box)}: expected bits(n) @ bits(n) -> bits(n) (or one shape "
+            "bits(c, h, w) throughout): the gate works bit by bit on two wires "
+            f"of one shape. Fix: cl.logic.gate({box.name!r}, {_dims(cod)}) "
+            f"(cl.logic.{box.name} for one bit)."
         )
 
 
 def not_gate(box: Any) -> None:
-    dom, cod = bit_sizes(box.dom), bit_sizes(box.cod)
+    dom, cod = bit_shapes(box.dom), bit_shapes(box.cod)
     if len(dom) != 1 or cod != dom:
-        n = dom[0] if len(dom) == 1 else 1
-        raise wires_error(box, "bits(n) -> bits(n)", f"cl.logic.gate('NOT', {n})")
+        raise TypeSpecError(
+            f"{where(box)}: expected bits(n) -> bits(n) (any one shape). Fix: "
+            f"cl.logic.gate('NOT', {_dims(dom)})."
+        )
+
+
+def reshape(box: Any) -> None:
+    """``reshape``: one wire to one wire of the same kind and size."""
+    dom, cod = box.dom.inside, box.cod.inside
+    if not (len(dom) == len(cod) == 1 and dom[0].kind == cod[0].kind
+            and dom[0].size == cod[0].size):  # fmt: skip
+        raise TypeSpecError(
+            f"{where(box)}: expected one wire to one wire of the same kind and "
+            "size, e.g. bits(2, 4, 4) -> bits(32). Fix: cl.logic.flatten(*shape) "
+            "or cl.logic.reshape(shape, new_shape) (cl.nn.reshape for real wires)."
+        )
 
 
 def constant(box: Any) -> None:

@@ -35,7 +35,7 @@ import numpy as np
 
 from .._errors import ExportError as ExportError
 from .._errors import ParamError
-from ..diagrams import GroupSumSpec, LutLayerSpec
+from ..diagrams import GroupSumSpec, LutLayerSpec, SelectSpec, pooled, tiled
 from ..functors import Boolean, unroll
 
 # Gate names of the 16 tables, for printing; the fixed gates' tables.
@@ -175,6 +175,33 @@ def _lut_layer(c: _Circuit, st: Any, ins: list[list[int]]) -> list[int]:
     return [c.add(Node("lut", (x[a], x[b]), t)) for a, b, t in zip(ia, ib, tabs)]
 
 
+def _select(c: _Circuit, st: Any, ins: list[list[int]]) -> list[int]:
+    """Learned wiring with constant index bits: each output is the chosen
+    input wire (the multiplexer folded away), or constant 0 past the inputs."""
+    spec = SelectSpec.of(st.box)
+    if any(c.nodes[i].op != "const" for i in ins[0]):
+        raise ExportError(
+            "box 'select' reads index bits that are not a constant parameter. "
+            "Fix: export diagrams whose wiring is a parameter (cl.logic.select)."
+        )
+    bits = [c.nodes[i].value for i in ins[0]]
+    x, out = ins[1], []
+    for s in range(spec.n_sel):
+        i = sum(bits[s * spec.w + b] << b for b in range(spec.w))
+        out.append(x[i] if i < spec.n_in else c.const(0))
+    return out
+
+
+def _or_pool(c: _Circuit, st: Any, ins: list[list[int]]) -> list[int]:
+    out = []
+    for window in pooled(st.box, ins[0]):
+        y = window[0]
+        for x in window[1:]:  # a chain of 2-input ORs
+            y = c.add(Node("lut", (y, x), FIXED["OR"]))
+        out.append(y)
+    return out
+
+
 def _group_sum(c: _Circuit, st: Any, ins: list[list[int]]) -> list[int]:
     """The circuit stops before the counting: its bits are outputs."""
     c.groups[st.outs[0]] = (len(ins[0]), GroupSumSpec.of(st.box).k)
@@ -189,6 +216,10 @@ NETLIST_RULES: dict[str, NetRule] = {
     "lut": _lut,
     "lut_layer": _lut_layer,
     "group_sum": _group_sum,
+    "select": _select,
+    "reshape": lambda c, st, ins: ins[0],  # bits in row-major order: no gates
+    "tile": lambda c, st, ins: tiled(st.box, ins[0]),  # wires, no gates
+    "or_pool": _or_pool,
 }
 
 
@@ -209,11 +240,18 @@ def netlist(diagram: Any, params: dict[str, Any]) -> Netlist:
         env[prog._params[name][1]] = [c.const(int(v)) for v in bits]
     for st in prog.steps:
         rule = NETLIST_RULES.get(st.box.name)
+        if st.box.name == "thermometer":
+            raise ExportError(
+                "box 'thermometer' compares real features with thresholds: it is "
+                "no gate circuit. Fix: export the diagram after the encoder "
+                "(encoder >> circuit: export circuit), and feed the circuit the "
+                "encoder's bits, cl.Boolean()(encoder)({}, X)."
+            )
         if rule is None:
             raise ExportError(
                 f"box {st.box.name!r} has no gate reading. Fix: build the circuit "
-                "from cl.logic gates (AND, OR, XOR, NOT, ZERO, ONE, lut, lut_layer) "
-                "and end it in bits or in group_sum."
+                "from cl.logic gates (AND, OR, XOR, NOT, ZERO, ONE, lut, lut_layer, "
+                "select, reshape, tile, or_pool) and end it in bits or in group_sum."
             )
         # every gate box has one output wire
         env[st.outs[0]] = list(rule(c, st, [env[s] for s in st.ins]))

@@ -39,9 +39,11 @@ from .._errors import SemanticsError
 from ..backends import anf, fan_in
 from ..backends import bits as B
 from ..diagrams import GroupSumSpec, LutLayerSpec, Param, ParamSpec, Wire
+from ._encoder_rules import BOOLEAN_ENCODER_RULES
 from ._functor import Functor
 from ._repeat import repeat
 from ._rule import Rule
+from ._wiring_rules import BOOLEAN_WIRING_RULES
 
 ONES, ZERO = B.ONES, np.uint32(0)
 
@@ -144,6 +146,8 @@ BOOLEAN_RULES: dict[str, Rule] = {
     ),
     "lut_layer": Rule(_lut_layer_forward, _lut_layer_reverse, "n LUTs, wiring as data"),
     "group_sum": Rule(_group_sum_forward, _group_sum_reverse, "popcount per group"),
+    **BOOLEAN_WIRING_RULES,  # reshape (the identity), select (learned wiring)
+    **BOOLEAN_ENCODER_RULES,  # thermometer
 }
 
 
@@ -157,10 +161,11 @@ class Boolean(Functor):
     KINDS = ("bits",)
     DTYPE_KINDS = "biu"  # bools, or ints holding only 0 and 1
     READOUTS = ("group_sum",)  # generators whose real outputs Boolean allows
+    ENCODERS = ("thermometer",)  # generators whose real inputs Boolean allows
 
     def check_dtype(self, dtype: Any, wire: Wire, what: str) -> str | None:
-        if wire.kind == "real" and getattr(dtype, "kind", None) == "f":
-            return None  # cotangents of group_sum counts (reverse rejects them)
+        if wire.kind == "real" and getattr(dtype, "kind", None) in tuple("biuf"):
+            return None  # encoders' features; group_sum counts' cotangents
         if getattr(dtype, "kind", "") not in self.DTYPE_KINDS:
             return _not_bool(self, what, wire, dtype)
         return None
@@ -193,19 +198,33 @@ class Boolean(Functor):
             "Fix: pass a bool array, e.g. x != 0 or x > 0.5, whichever you mean"
         )
 
+    def check_input_wire(self, wire: Wire, where: str) -> None:
+        """A ``real`` input may feed an encoder (``thermometer``); a box that
+        reads it otherwise is refused by :meth:`check_box`."""
+        if wire.kind != "real":
+            self.check_wire(wire, where)
+
     def check_box(self, box: Any) -> None:
         for j, wire in enumerate(box.dom.inside):
-            self.check_wire(wire, f"input {j} of box {box.name!r}")
+            if box.name not in self.ENCODERS:
+                self.check_wire(wire, f"input {j} of box {box.name!r}")
         if box.name not in self.READOUTS:
             for j, wire in enumerate(box.cod.inside):
                 self.check_wire(wire, f"output {j} of box {box.name!r}")
 
     # -- the API boundary: bool arrays outside, packed words inside ---------------
+    # A shaped wire ``bits(c, h, w)`` is carried flat, ``(c * h * w, words)``,
+    # its bits in row-major order: flattening and reshaping move no bit.
     def encode_input(self, x: Any, wire: Wire) -> Any:
-        return B.pack(_as_bool(x, "input", wire))
+        if wire.kind == "real":  # an encoder's features: one column per example
+            x = jnp.asarray(x, jnp.float32).reshape(-1, wire.size).T
+            pad = B.WORD * B.n_words(x.shape[1]) - x.shape[1]
+            return jnp.pad(x, ((0, 0), (0, pad)))
+        x = _as_bool(x, "input", wire)
+        return B.pack(x.reshape(x.shape[0], wire.size))
 
     def encode_param(self, x: Any, wire: Wire) -> Any:
-        return B.mask(_as_bool(x, "parameter", wire))
+        return B.mask(_as_bool(x, "parameter", wire).reshape(wire.size))
 
     def decode_output(
         self, value: Any, wire: Wire, batch: int | None, batched: bool
@@ -213,9 +232,9 @@ class Boolean(Functor):
         if wire.kind == "real":  # group_sum counts, examples along axis 1
             out = value[:, :batch].T if batched else value[:, 0]
         elif batched and batch is not None:  # batch 0 too: (0, n), not (n,)
-            out = B.unpack(value, batch)
+            out = B.unpack(value, batch).reshape(batch, *wire.shape)
         else:
-            out = B.unmask(value)
+            out = B.unmask(value).reshape(wire.shape)
         if batch is not None and not batched:
             out = jnp.broadcast_to(out, (batch, *out.shape))
         return out
@@ -224,32 +243,39 @@ class Boolean(Functor):
         if wire.kind == "real":
             raise _no_z2_reverse()  # real wires are group_sum counts
         d = _as_bool(d, "cotangent", wire)
-        return B.pack(d) if d.ndim == 2 else B.mask(d)
+        if d.ndim > len(wire.shape):  # one per example
+            return B.pack(d.reshape(d.shape[0], wire.size))
+        return B.mask(d.reshape(wire.size))
 
     def decode_cotangent(self, d: Any, wire: Wire, batch: int | None) -> Any:
-        return B.unpack(d, batch) if batch is not None else B.unmask(d)
+        if wire.kind == "real":  # an encoder's input: its cotangent is zero
+            return d[:, :batch].T if batch is not None else d[:, 0]
+        if batch is not None:
+            return B.unpack(d, batch).reshape(batch, *wire.shape)
+        return B.unmask(d).reshape(wire.shape)
 
     def decode_param_cotangent(self, d: Any, wire: Wire) -> Any:
-        return B.unmask(d)
+        return B.unmask(d).reshape(wire.shape)
 
     def count_votes(self, d: Any) -> Any:
         return B.popcount(d)  # padding bits of a cotangent are always zero
 
     def init_param(self, box: Param, key: jax.Array) -> jax.Array:
-        (n,), init = box.cod.inside[0].shape, ParamSpec.of(box).init
+        shape, init = box.cod.inside[0].shape, ParamSpec.of(box).init
         if init == "residual":  # every 2-input table passes its first input
-            return jnp.tile(jnp.array([False, False, True, True]), n // 4)
+            return jnp.tile(jnp.array([False, False, True, True]), shape[0] // 4)
         if init in ("zeros", "ones"):
-            return jnp.full((n,), init == "ones")
-        return jax.random.bernoulli(key, 0.5, (n,))
+            return jnp.full(shape, init == "ones")
+        return jax.random.bernoulli(key, 0.5, shape)
 
     # -- the layout: examples packed along the last axis ---------------------------
     def value_shape(
         self, wire: Wire, batched: bool, batch: int | None
     ) -> tuple[int | None, ...]:
         """Bits: ``(n, words)`` batched, a mask ``(n, 1)`` unbatched; the real
-        counts of ``group_sum``: ``(k, 32 * words)`` (any width unbatched)."""
-        (n,) = wire.shape
+        counts of ``group_sum``: ``(k, 32 * words)`` (any width unbatched).
+        A shaped wire is carried flat: ``n`` is its number of bits."""
+        n = wire.size
         words = B.n_words(batch or 0)
         if wire.kind == "real":
             return (n, B.WORD * words) if batched else (n, None)
@@ -262,6 +288,8 @@ class Boolean(Functor):
 
     # -- Z2: cotangents add by XOR; copying to every example sums by parity ------
     def add(self, a: Any, b: Any) -> Any:
+        if jnp.issubdtype(a.dtype, jnp.floating):  # an encoder input's cotangents
+            return a + b
         return a ^ b
 
     def sum_batch(self, d: Any, like: Any) -> Any:

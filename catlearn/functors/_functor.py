@@ -119,6 +119,11 @@ class Functor:
                 f"functor that interprets {wire.kind} wires, or convert the wire."
             )
 
+    def check_input_wire(self, wire: Wire, where: str) -> None:
+        """Raise ``SemanticsError`` if a diagram may not take ``wire`` as an
+        input (by default: if this functor has no meaning for it)."""
+        self.check_wire(wire, where)
+
     def check_box(self, box: Any) -> None:
         """Raise ``SemanticsError`` if a wire of generator ``box`` has no meaning."""
         for j, wire in enumerate(box.dom.inside):
@@ -255,7 +260,7 @@ def compile_diagram(functor: Functor, diagram: Diagram) -> Program:
         return len(slots) - 1
 
     for i, wire in enumerate(diagram.dom.inside):
-        functor.check_wire(wire, f"input {i} of the diagram")
+        functor.check_input_wire(wire, f"input {i} of the diagram")
     current = [new_slot(w, True) for w in diagram.dom.inside]
 
     def apply(box: Any, ins: list[int]) -> list[int]:

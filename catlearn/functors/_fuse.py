@@ -54,13 +54,21 @@ class Fusing(Protocol):
     def fused_rule(self, box: FusedLayers) -> Rule: ...
 
 
+SHARING = ("reshape", "tile")  # steps between a parameter and a fused table
+
+
 def fuse(program: Program) -> Program:
     """``program`` with each chain of ``lut_layer`` steps replaced by one step
     ruled by ``program.functor.fused_rule(chain)``. A layer joins its
     predecessor's chain when it reads that layer's output and nothing else
     does; a layer's table must be a parameter read by that layer only (the
-    kernel counts its votes). A chain whose output only feeds a ``group_sum``
-    absorbs it."""
+    kernel counts its votes) or, where the functor says ``SHARED_TABLES``
+    (the relaxed kernel, whose table cotangents are plain arrays), such a
+    parameter shared by positions through ``reshape`` and ``tile`` steps
+    only (``cl.logic.conv``). The Boolean kernel's votes count (example,
+    position) pairs, where Boolean counts examples whose derivative (the XOR
+    over positions) is 1: so it leaves shared tables unfused. A chain whose
+    output only feeds a ``group_sum`` absorbs it."""
     functor = program.functor
     if not isinstance(functor, Fusing):
         raise SemanticsError(
@@ -74,13 +82,23 @@ def fuse(program: Program) -> Program:
     producer = {s: i for i, st in enumerate(steps) for s in st.outs}
     param_slots = {slot for _, slot in program.param_slots.values()}
 
+    shared = getattr(functor, "SHARED_TABLES", False)
+
+    def from_param(slot: int) -> bool:
+        """A parameter (maybe reshaped and tiled), read once at each step."""
+        while shared and slot not in param_slots:
+            i = producer.get(slot)
+            if i is None or steps[i].box.name not in SHARING or readers[slot] != 1:
+                return False
+            slot = steps[i].ins[0]
+        return readers[slot] == 1
+
     def fusable(st: Step) -> bool:
         if st.box.name != "lut_layer":
             return False
         table, x = st.ins
         return (
-            table in param_slots
-            and readers[table] == 1
+            from_param(table)
             and not slots[table].batched
             and slots[x].batched  # the kernels tile a batch of examples
         )

@@ -219,6 +219,7 @@ class RelaxedKernel(Kernel, Smooth):
 
     BACKENDS = ("triton", "interpret", "pallas", "xla")
     RELAXED = True
+    SHARED_TABLES = True  # fuse tables shared by positions (cl.logic.conv)
 
     @property
     def resolved_backend(self) -> str:

@@ -30,10 +30,12 @@ from ..diagrams import (
     Wire,
     spec_of,
 )
+from ._encoder_rules import SMOOTH_ENCODER_RULES
 from ._functor import Functor
 from ._repeat import repeat
 from ._rule import Rule
 from ._smooth_logic import LOGIC_RULES
+from ._wiring_rules import SMOOTH_WIRING_RULES
 
 
 def _unary(fn: Any, rev: Any, doc: str) -> Rule:
@@ -71,6 +73,8 @@ SMOOTH_RULES: dict[str, Rule] = {
     "tanh": _unary(ops.tanh, ops.tanh_reverse, "R: dx = dy (1 - y^2)"),
     "softmax": _unary(ops.softmax, ops.softmax_reverse, "R: dx = y (dy - <dy, y>)"),
     **LOGIC_RULES,  # AND, OR, XOR, NOT, constants, lut, lut_layer, group_sum
+    **SMOOTH_WIRING_RULES,  # reshape, select (learned wiring), tile, or_pool
+    **SMOOTH_ENCODER_RULES,  # thermometer
 }
 
 

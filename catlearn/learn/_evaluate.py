@@ -265,6 +265,8 @@ def circuit_scores(
     ``data``: the accuracy of its discretized circuit (``circuit`` is the
     diagram under ``Boolean``: :func:`circuit_of`) and the gap between the two."""
     hard = discretize(circuit.diagram, params)
-    bits = (tuple(np.asarray(x) > 0.5 for x in data[0]), data[1])
+    xs = tuple(np.asarray(x) > 0.5 if w.kind == "bits" else np.asarray(x)  # relaxed
+               for x, w in zip(data[0], circuit.dom, strict=True))  # bits; features
+    bits = (xs, data[1])
     discrete = evaluate_program(circuit, hard, bits, loss, batch_size)["accuracy"]
     return {"discrete_accuracy": discrete, "discretization_gap": accuracy - discrete}

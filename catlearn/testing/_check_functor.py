@@ -195,9 +195,10 @@ def _agrees(sem: Semantics, d: Any, key: jax.Array, reverse: bool = True) -> Non
         params, xs, dys, *_ = _point(sem, sem.functor(d), key)
         agree_equal(sem, d, params, xs, dys, reverse)
         return
-    # Smooth against Boolean: bits in; bits out, except a read-out's counts
-    outs = d.cod.inside if reverse else ()
-    if not all(w.kind == "bits" for w in (*d.dom.inside, *outs)):
+    # Smooth against Boolean: bits in, except an encoder's features (drawn as
+    # 0/1 too); bits out, except a read-out's counts
+    wires = (*d.dom.inside, *d.cod.inside) if reverse else ()
+    if not all(w.kind == "bits" for w in wires):
         return
     sig = reference_signature(sem)
     if reverse and not rule_names(d) <= {

@@ -97,8 +97,14 @@ def _entry(name: str, functor: Functor) -> Semantics:
 
 def _readouts() -> tuple[Generator, ...]:
     """``group_sum`` over Z2: alone, and ending a LUT layer (which the Kernel
-    fuses into one step)."""
-    out = []
+    fuses into one step); the encoder ``thermometer`` (real inputs), alone and
+    feeding a LUT layer, with thresholds at the 0/1 inputs themselves (a
+    comparison that flips at equality shows)."""
+    thresholds = [[0.0, 0.5], [1.0, 0.0], [0.5, 1.0]]
+    enc = logic.thermometer(thresholds=thresholds)
+    out = [Generator.box(enc, "thermometer3x2"),
+           Generator.box(enc >> logic.lut_layer(6, 3, seed=1, name="encoded"),
+                         "thermometer3x2_luts6x3")]
     for n, k in ((3, 1), (3, 3)):
         box = logic.group_sum(n, k)
         layer = logic.lut_layer(n, n, seed=n, name=f"readout{n}x{k}")

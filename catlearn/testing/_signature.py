@@ -168,6 +168,11 @@ def smooth_signature(
         for m in logic_sizes:
             make = partial(_lut_layer, n, m, relax="softmax")
             gens.append(Generator(f"softmax_luts{n}x{m}", bits(n), bits(m), make))
+    for n in logic_sizes:  # the encoder, relaxed by a sigmoid (tau > 0)
+        if n in sizes:
+            table = [[0.5 * i - 0.25] for i in range(n)]
+            box = logic.thermometer(thresholds=table, tau=0.5)
+            gens.append(Generator.box(box, f"thermometer{n}"))
     for n in logic_sizes:
         for k in sizes:
             if n % k == 0:
@@ -184,7 +189,7 @@ def _boolean_sample(key: jax.Array, wire: Wire, batch: int | None) -> Any:
 
 
 def _xor(ty: Ty) -> Diagram:
-    return logic.gate("XOR", ty.inside[0].shape[0])
+    return logic.gate("XOR", *ty.inside[0].shape)
 
 
 def _bits_param(n: int, name: str) -> Diagram:
@@ -204,8 +209,11 @@ def _wired_lut_layer(n: int, m: int, name: str) -> Diagram:
 
 def _logic_generators(sizes: Sequence[int]) -> list[Generator]:
     """Bitwise AND, OR, XOR, NOT on ``bits(n)``, a free ``bits(n)`` parameter,
-    lut layers between every two sizes (and one with given wiring) and,
-    on ``bits(1)``, the gate ``lut`` and the constants ``ZERO`` and ``ONE``."""
+    lut layers between every two sizes, at the largest size a lut layer with
+    given wiring, learned wiring (``select``), reshapes to and from
+    ``bits(1, n)``, ``tile`` to ``bits(2, n)``, ``or_pool`` of ``bits(1,
+    n)`` and a convolution of one gate over ``bits(1, n)``, and, on
+    ``bits(1)``, the gate ``lut`` and the constants ``ZERO`` and ``ONE``."""
     gens: list[Generator] = []
     for n in sizes:
         for op in ("AND", "OR", "XOR", "NOT"):
@@ -218,11 +226,29 @@ def _logic_generators(sizes: Sequence[int]) -> list[Generator]:
     if 1 in sizes:
         gens.append(Generator("lut", bits(1) @ bits(1), bits(1), logic.lut))
         gens += [Generator.box(logic.ZERO), Generator.box(logic.ONE)]
-    # given wiring is read like drawn wiring: one size is enough (the largest)
+    # given wiring is read like drawn wiring, learned wiring and reshaping work
+    # alike at every size: one size is enough (the largest)
     for n in sorted(sizes)[-1:]:
         make = partial(_wired_lut_layer, n, n)
         gens.append(Generator(f"wired_luts{n}x{n}", bits(n), bits(n), make))
+        make = partial(_select, n, n)
+        gens.append(Generator(f"select{n}x{n}", bits(n), bits(n), make))
+        gens.append(Generator.box(logic.reshape((n,), (1, n)), f"unflatten{n}"))
+        gens.append(Generator.box(logic.flatten(1, n), f"flatten{n}"))
+        gens.append(Generator.box(logic.tile((n,), 2), f"tile{n}"))
+        gens.append(Generator.box(logic.or_pool((1, n), n), f"or_pool{n}"))
+        if n >= 2:  # one gate shared by n - 1 positions (the Kernel fuses it)
+            make = partial(_conv, n)
+            gens.append(Generator(f"conv{n}", bits(1, n), bits(1, n - 1), make))
     return gens
+
+
+def _conv(n: int, name: str) -> Diagram:
+    return logic.conv((1, n), channels=1, kernel=2, depth=1, seed=n, name=name)
+
+
+def _select(n: int, m: int, name: str) -> Diagram:
+    return logic.select(n, m, name=name)
 
 
 def boolean_signature(sizes: Sequence[int] = (1, 3), max_wires: int = 3) -> Signature:

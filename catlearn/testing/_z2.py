@@ -63,7 +63,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..diagrams import LutLayerSpec
+from ..diagrams import LutLayerSpec, SelectSpec, pooled, tiled
 from ..functors import Program, unroll
 from ._axioms import reverse, run
 from ._check import TOL, Tolerance, close, per_program, restrict
@@ -174,7 +174,8 @@ def reverse_matches_brute_force(program: Program, params: Params, xs: Any,
 
     def flips_of(outs: list[np.ndarray]) -> np.ndarray:
         """Per example, ``parity((f(a) ⊕ f(a')) ∧ dy)`` over its output bits."""
-        changed = [_rows((o ^ b) & d) for o, b, d in zip(outs, base, dys, strict=True)]
+        changed = [((o ^ b) & d).reshape(*outs_shape, -1)  # bits on the last axis
+                   for o, b, d in zip(outs, base, dys, strict=True)]
         if not changed:
             return np.zeros(outs_shape, bool)
         return np.logical_xor.reduce(np.concatenate(changed, axis=-1), axis=-1)
@@ -214,11 +215,6 @@ def reverse_matches_brute_force(program: Program, params: Params, xs: Any,
 
 def _outputs(program: Program, params: Params, xs: Any) -> list[np.ndarray]:
     return [np.asarray(y, bool) for y in run(program, params, xs)]
-
-
-def _rows(x: np.ndarray) -> np.ndarray:
-    """Each example's output bits on the last axis: ``(..., bits)``."""
-    return x.reshape(*x.shape[:-1], -1) if x.ndim else x.reshape(1)
 
 
 # -- the syntactic condition: no repeated variable inside a product ---------------
@@ -261,6 +257,20 @@ def _lut_layer_support(box: Any, ins: list[Support]) -> Support | None:
     return _gates(ins[0], [x[i] for i in ia], [x[i] for i in ib])
 
 
+def _select_support(box: Any, ins: list[Support]) -> Support | None:
+    """Output ``s`` is ``sum_j x_j prod_b [bit_b = j_b]``: a product of its
+    index bits and the inputs, which may share no variable."""
+    spec, (index, x) = SelectSpec.of(box), ins
+    every = frozenset().union(*x)
+    out = []
+    for s in range(spec.n_sel):
+        v = _product(frozenset().union(*index[s * spec.w : (s + 1) * spec.w]), every)
+        if v is None:
+            return None
+        out.append(v)
+    return out
+
+
 SupportRule = Callable[[Any, list[Support]], Support | None]
 
 # Per generator: the variables of its output bits from those of its inputs, or
@@ -275,7 +285,15 @@ SUPPORT_RULES: dict[str, SupportRule] = {
     "lut": lambda box, ins: _gates(*ins),
     "lut_layer": _lut_layer_support,
     "group_sum": lambda box, ins: None,  # integer counts: not a Z2 polynomial
+    "select": _select_support,
+    "reshape": lambda box, ins: ins[0],
+    "tile": lambda box, ins: tiled(box, ins[0]),  # copies: a linear map
+    "or_pool": lambda box, ins: _all([_product(*w) for w in pooled(box, ins[0])]),
 }
+
+
+def _all(out: list[frozenset[tuple[int, int]] | None]) -> Support | None:
+    return None if any(v is None for v in out) else out  # type: ignore[return-value]
 
 
 def _step_support(box: Any, ins: list[Support]) -> Support | None:
@@ -318,7 +336,7 @@ def is_multilinear(program: Program) -> bool:
     support: list[Support | None] = [None] * len(program.slots)
     for i, slot in enumerate(program.slots):
         if i not in written:  # an input or a parameter: fresh variables
-            support[i] = [frozenset({(i, j)}) for j in range(slot.wire.shape[0])]
+            support[i] = [frozenset({(i, j)}) for j in range(slot.wire.size)]
     for step in program.steps:
         ins = [support[s] for s in step.ins]
         out = _step_support(step.box, ins)  # type: ignore[arg-type]
@@ -326,7 +344,7 @@ def is_multilinear(program: Program) -> bool:
             return False
         if len(out) == 1 and _unknown(step.box):  # every output bit: all inputs
             for s in step.outs:
-                support[s] = out * program.slots[s].wire.shape[0]
+                support[s] = out * program.slots[s].wire.size
             continue
         if len(step.outs) != 1:
             return False

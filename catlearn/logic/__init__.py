@@ -34,19 +34,19 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ._errors import TypeSpecError
+from .._errors import TypeSpecError
 
 # The generators live in the syntax layer; these names stay importable here.
-from .diagrams import AND as AND
-from .diagrams import GATE_CHOICES as GATE_CHOICES
-from .diagrams import GATES as GATES
-from .diagrams import NOT as NOT
-from .diagrams import ONE as ONE
-from .diagrams import OR as OR
-from .diagrams import PASS_A as PASS_A
-from .diagrams import RELAXATIONS as RELAXATIONS
-from .diagrams import RESIDUAL_CONFIDENCE as RESIDUAL_CONFIDENCE
-from .diagrams import (
+from ..diagrams import AND as AND
+from ..diagrams import GATE_CHOICES as GATE_CHOICES
+from ..diagrams import GATES as GATES
+from ..diagrams import NOT as NOT
+from ..diagrams import ONE as ONE
+from ..diagrams import OR as OR
+from ..diagrams import PASS_A as PASS_A
+from ..diagrams import RELAXATIONS as RELAXATIONS
+from ..diagrams import RESIDUAL_CONFIDENCE as RESIDUAL_CONFIDENCE
+from ..diagrams import (
     SEEDS,
     Box,
     Copy,
@@ -56,22 +56,28 @@ from .diagrams import (
     LutLayerSpec,
     LutSpec,
     Param,
+    SelectSpec,
     Swap,
     bits,
     check_indices,
     check_memory,
     check_seed,
+    index_bits,
     is_count,
     is_temperature,
     real,
     wiring_bytes,
 )
-from .diagrams import XOR as XOR
-from .diagrams import ZERO as ZERO
-from .diagrams import gate as gate
-from .diagrams import gate_tables as gate_tables
-from .diagrams import residual_scale as residual_scale
-from .diagrams import wiring as wiring
+from ..diagrams import XOR as XOR
+from ..diagrams import ZERO as ZERO
+from ..diagrams import gate as gate
+from ..diagrams import gate_tables as gate_tables
+from ..diagrams import residual_scale as residual_scale
+from ..diagrams import wiring as wiring
+from ._conv import conv as conv
+from ._conv import or_pool as or_pool
+from ._conv import thermometer as thermometer
+from ._conv import tile as tile
 
 B1 = bits(1)
 
@@ -149,7 +155,26 @@ def lut_layer(
     ``{name}.table`` of type ``bits(4 n_out)`` (gate ``g``'s table at
     ``4g .. 4g+3``). Under ``Smooth`` with ``relax="softmax"`` or ``"gumbel"``
     the parameter array holds 16 logits per gate instead
-    (``Program.param_shapes``)."""
+    (``Program.param_shapes``).
+
+    ``wiring="learned"``: each gate chooses its two inputs during training
+    (:func:`select` of ``2 n_out`` wires, parameter ``{name}.wiring``, then
+    gates with given wiring reading pairs of the chosen wires);
+    ``cl.discretize`` fixes the choices, and Boolean, Kernel and the exported
+    circuit read them. ``wiring="random"`` (or ``None``) is the default.
+
+    >>> lut_layer(17, 8, name="l", wiring="learned").params
+    {'l.wiring': monoidal.Ty(bits(16, 5)), 'l.table': monoidal.Ty(bits(32))}
+    """
+    if isinstance(wiring, str):
+        if wiring == "learned":
+            return _learned_layer(n_in, n_out, name, relax)
+        if wiring != "random":
+            raise TypeSpecError(
+                f"lut_layer: wiring={wiring!r} is not 'random', 'learned' or two "
+                "index sequences (a, b). Fix: one of those."
+            )
+        wiring = None
     for what, n in (("n_in", n_in), ("n_out", n_out)):
         if not is_count(n):
             raise TypeSpecError(
@@ -167,6 +192,79 @@ def lut_layer(
         data=LutLayerSpec(n_in, n_out, seed, _check_relax(relax), indices).to_data(),
     )
     return (_table(name, n_out, relax) @ bits(n_in)) >> box
+
+
+def _learned_layer(n_in: int, n_out: int, name: str, relax: str) -> Diagram:
+    if not is_count(n_out):
+        raise TypeSpecError(
+            f"lut_layer: n_out must be a positive int, got {n_out!r}. Fix: e.g. "
+            "cl.logic.lut_layer(16, 32, wiring='learned')."
+        )
+    n = 2 * int(n_out)
+    pairs = (range(0, n, 2), range(1, n, 2))  # gate g reads choices 2g, 2g + 1
+    how = "sin" if relax in GATE_CHOICES else relax
+    chosen = select(n_in, n, name=name, relax=how)
+    return chosen >> lut_layer(n, n_out, name=name, relax=relax, wiring=pairs)
+
+
+def select(
+    n_in: int, n_sel: int, name: str = "select", relax: str = "sin"
+) -> Diagram:
+    """Learned wiring: ``bits(n_in) -> bits(n_sel)``, output ``s`` a copy of the
+    input wire parameter ``{name}.wiring`` chooses for it (row ``s`` of type
+    ``bits(n_sel, w)``: the ``w = ceil(log2 n_in)`` bits of an index, least
+    significant first; an index past the inputs reads 0). Under ``Smooth``
+    the choice is relaxed: each index bit squashed by ``relax`` (``"sin"``
+    or ``"sigmoid"``), the output a weighted mix of the inputs
+    (:mod:`catlearn.functors._wiring_rules`); ``cl.discretize`` fixes it.
+
+    >>> select(10, 3, name="pick").params
+    {'pick.wiring': monoidal.Ty(bits(3, 4))}
+    """
+    for what, n in (("n_in", n_in), ("n_sel", n_sel)):
+        if not is_count(n):
+            raise TypeSpecError(
+                f"select: {what} must be a positive int, got {n!r}. Fix: e.g. "
+                "cl.logic.select(16, 8) to choose 8 of 16 wires."
+            )
+    if relax not in ("sin", "sigmoid"):
+        raise TypeSpecError(
+            f"select: relax={relax!r} is not 'sin' or 'sigmoid' (each index bit "
+            "is squashed like a table entry). Fix: one of those."
+        )
+    n_in, n_sel = int(n_in), int(n_sel)
+    index = bits(n_sel, index_bits(n_in))
+    data = SelectSpec(n_in, n_sel, relax).to_data()
+    box = Box("select", index @ bits(n_in), bits(n_sel), data=data)
+    wiring_param = Param(f"{name}.wiring", index, init="normal", relax=relax)
+    return (wiring_param @ bits(n_in)) >> box
+
+
+def reshape(shape: Sequence[int], new_shape: Sequence[int]) -> Diagram:
+    """``bits(*shape) -> bits(*new_shape)``, the same bits in row-major order
+    (no gates: every semantics moves no bit)."""
+    old, new = bits(*_dims(shape)), bits(*_dims(new_shape))
+    if old.inside[0].size != new.inside[0].size:
+        raise TypeSpecError(
+            f"reshape: {old!r} has {old.inside[0].size} bits but {new!r} has "
+            f"{new.inside[0].size}. Fix: shapes with the same number of bits."
+        )
+    return Box("reshape", old, new)
+
+
+def flatten(*shape: int) -> Diagram:
+    """``bits(*shape) -> bits(n)``, ``n`` the number of bits (row-major)."""
+    return reshape(shape, (math.prod(_dims(shape)),))
+
+
+def _dims(shape: Any) -> tuple[int, ...]:
+    if isinstance(shape, int) and not isinstance(shape, bool):
+        return (shape,)
+    if isinstance(shape, str) or not isinstance(shape, Iterable):
+        raise TypeSpecError(
+            f"the shape {shape!r} is not a sequence of sizes. Fix: e.g. (2, 8, 8)."
+        )
+    return tuple(shape)
 
 
 def group_sum(n: int, k: int, tau: float = 1.0) -> Diagram:
@@ -201,10 +299,15 @@ def network(
     name: str = "net",
     tau: float | None = None,
     relax: str = "sin",
+    wiring: str = "random",
 ) -> Diagram:
     """LUT layers of the given widths, then ``group_sum`` into ``n_classes``
     counts. Layer ``i`` is wired with seed ``seed + i`` and has parameter
     ``{name}.{i}.table``. ``tau`` defaults to ``sqrt(widths[-1] / n_classes)``.
+
+    ``wiring="learned"``: every gate chooses its inputs during training
+    (``lut_layer(..., wiring="learned")``; parameters ``{name}.{i}.wiring``
+    too), so few gates suffice where random wiring needs many.
 
     ``n_classes=None``: no ``group_sum``; the last layer's ``widths[-1]`` bits
     are the outputs (a circuit ``bits(n_in) -> bits(widths[-1])``, for exact
@@ -225,6 +328,11 @@ def network(
             f"network: n_classes must be a positive int (or None: no group_sum), "
             f"got {n_classes!r}. Fix: e.g. n_classes=2."
         )
+    if wiring not in ("random", "learned"):
+        raise TypeSpecError(
+            f"network: wiring={wiring!r} is not 'random' or 'learned'. Fix: one "
+            "of those (give a layer its own wiring with cl.logic.lut_layer)."
+        )
     where = f"network({n_in!r}, {widths!r}, {n_classes!r}, seed={seed!r})"
     seed = check_seed(seed, where)
     if seed + len(widths) - 1 >= SEEDS:  # layer i is wired with seed + i
@@ -237,7 +345,7 @@ def network(
     if all(is_count(n) for n in sizes):  # else lut_layer says what is wrong
         check_memory(where, network_bytes(sizes, relax), "fewer or narrower layers")
     layers = [
-        lut_layer(a, b, seed=seed + i, name=f"{name}.{i}", relax=relax)
+        lut_layer(a, b, seed=seed + i, name=f"{name}.{i}", relax=relax, wiring=wiring)
         for i, (a, b) in enumerate(zip(sizes, widths, strict=False))
     ]
     if n_classes is None:
@@ -267,6 +375,6 @@ def count(
     ``k``-input LUTs yosys and ABC map it to, ``group_sum``'s counters
     included (:class:`catlearn.export.Count`; see :func:`catlearn.export.count`).
     Smooth parameters go through ``cl.discretize(diagram, params)`` first."""
-    from .export import count as count_circuit  # export sits above logic's imports
+    from ..export import count as count_circuit  # export sits above logic's imports
 
     return count_circuit(diagram, params, luts=luts, k=k)
