@@ -22,15 +22,18 @@ Run: ``python bench/conv_training.py`` (``--quick`` for a short run).
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
+import os
+import sys
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-import catlearn as cl
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kernel_throughput import median_ms  # noqa: E402
+
+import catlearn as cl  # noqa: E402
 
 TARGET = 5.0
 
@@ -42,17 +45,6 @@ def model(channels: int) -> Any:
     body = c1 >> L.or_pool((channels, 36), 2) >> c2 >> L.or_pool((2 * channels, 14), 2)
     body = body >> L.flatten(2 * channels, 7)
     return body >> L.network(14 * channels, [4000], 10, seed=2, name="head")
-
-
-def median_ms(fn: Any, repeats: int) -> float:
-    fn()
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
 
 
 def main() -> None:
@@ -81,7 +73,7 @@ def main() -> None:
         def once(step: Any = step, state: Any = state) -> Any:
             return jax.block_until_ready(step(params, state, x, y))
 
-        ms[name] = median_ms(once, repeats)
+        ms[name] = median_ms(once, repeats, 2)
     assert np.isclose(losses["Smooth"], losses["Kernel(relaxed)"], rtol=1e-4), losses
     for name, t in ms.items():
         print(f"  {name:<17}{t:>9.1f} ms  {args.batch / t * 1e3:>10.0f} samples/s")
