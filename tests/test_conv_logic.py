@@ -47,6 +47,32 @@ def test_conv_means_the_same_under_every_semantics_and_in_verilog(tmp_path):
     np.testing.assert_array_equal(got, want[:20])
 
 
+def test_a_trained_mnist1d_conv_circuit_runs_in_iverilog(tmp_path):
+    """MNIST-1D (generated locally by the mnist1d package): a thermometer
+    encoder and a 1-D convolutional logic circuit, trained briefly, exported
+    to Verilog and simulated on 20 test signals; the simulated class counts
+    are the circuit's under Boolean and Kernel."""
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    data = make_dataset(get_dataset_args())
+    X, y, X_test = data["x"][:1000], data["y"][:1000], data["x_test"][:20]
+    q = np.quantile(X, [0.2, 0.4, 0.6, 0.8])
+    encoder = cl.logic.thermometer(thresholds=[list(q)] * 40, order="level")
+    encoder = encoder >> cl.logic.reshape((160,), (4, 40))
+    circuit = cl.logic.conv((4, 40), 8, kernel=5, depth=2, name="c", seed=0)
+    circuit = circuit >> cl.logic.or_pool((8, 36), 2) >> cl.logic.flatten(8, 18)
+    circuit = circuit >> cl.logic.network(144, [200], 10, seed=1, name="head")
+    model = encoder >> circuit
+    res = cl.fit(model, (X, y), semantics=cl.Kernel(relaxed=True),
+                 optimiser=cl.optim.adam(0.02), epochs=2, batch_size=64, progress=False)
+    p = cl.discretize(model, res.params)
+    want = np.asarray(cl.Boolean()(model)(p, X_test))
+    np.testing.assert_array_equal(np.asarray(cl.Kernel()(model)(p, X_test)), want)
+    bits = np.asarray(cl.Boolean()(encoder)({}, X_test)).reshape(20, -1)
+    got = _simulate(to_verilog(circuit, p), bits, 200, tmp_path)
+    np.testing.assert_array_equal(got.reshape(20, 10, 20).sum(-1), want)
+
+
 def test_conv_shares_one_tree_across_positions():
     """Depth 1, XOR tables: at every position the channel XORs the same two
     offsets of its receptive field (read back from the layer's wiring)."""
