@@ -40,10 +40,12 @@ def reshape(box: Any) -> None:
     dom, cod = box.dom.inside, box.cod.inside
     if not (len(dom) == len(cod) == 1 and dom[0].kind == cod[0].kind
             and dom[0].size == cod[0].size):  # fmt: skip
+        sizes = " vs ".join(str(getattr(w, "size", "?")) for w in (*dom, *cod))
         raise TypeSpecError(
             f"{where(box)}: expected one wire to one wire of the same kind and "
-            "size, e.g. bits(2, 4, 4) -> bits(32). Fix: cl.logic.flatten(*shape) "
-            "or cl.logic.reshape(shape, new_shape) (cl.nn.reshape for real wires)."
+            f"size (entries: {sizes}), e.g. bits(2, 4, 4) -> bits(32). Fix: shapes "
+            "with the same number of entries: cl.logic.flatten(*shape) or "
+            "cl.logic.reshape(shape, new_shape) (cl.nn.reshape for real wires)."
         )
 
 
