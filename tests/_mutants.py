@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 
 import catlearn as cl
@@ -479,6 +480,79 @@ mutant("boolean_thermometer_at_least", Bo.extend({"thermometer": Rule(
     _encoder_rules.BOOLEAN_ENCODER_RULES["thermometer"].reverse)}),
     "thermometer compares x >= t where it means x > t")
 
+
+# -- lut layers of k > 2 inputs ------------------------------------------------------
+SL, BL = _smooth_logic.LOGIC_RULES["lut_layer"], _boolean.BOOLEAN_RULES["lut_layer"]
+
+
+def _k_smooth_last_input_dropped(box: Any, res: Any, dz: Any) -> Any:
+    dw, dx = SL.reverse(box, res, dz)
+    spec = cl.diagrams.LutLayerSpec.of(box)
+    if spec.k > 2:  # the last input's share of dx dropped
+        _, pull = jax.vjp(
+            lambda x: _smooth_logic._lut_k(spec, res[0], x), res[1])
+        dx = dx - pull(dz)[0] * (jnp.arange(spec.n_in) == spec.wiring[-1][0])
+    return dw, dx
+
+
+def _k_boolean_wrong_difference(box: Any, res: Any, dz: Any) -> Any:
+    spec = cl.diagrams.LutLayerSpec.of(box)
+    if spec.k == 2:
+        return BL.reverse(box, res, dz)
+    tt, xs = res
+    dt, _ = _boolean._lut_k_reverse(spec, res, dz)
+    dxs = []
+    for p in range(spec.k):  # the difference along bit p + 1 (mod k)
+        q = (p + 1) % spec.k
+        v = tt.reshape(spec.n_out, -1, 2, 1 << q, tt.shape[-1])
+        diff = (v[:, :, 0] ^ v[:, :, 1]).reshape(spec.n_out, -1, tt.shape[-1])
+        dxs.append(dz & _boolean._mux(diff, xs[:q] + xs[q + 1:]))
+    dx = B.xor_gather_sum(jnp.concatenate(_smooth_logic.bit_order(dxs)),
+                          _boolean._fan_in_table(spec))
+    return dt, dx
+
+
+mutant("smooth_lut_k_input_cotangent_dropped", S.extend({"lut_layer": Rule(
+    SL.forward, _k_smooth_last_input_dropped, keyed=True)}),
+    "k-input lut layer reverse drops the cotangent of the wire gate 0 reads last")
+mutant("boolean_lut_k_wrong_difference", Bo.extend({"lut_layer": Rule(
+    BL.forward, _k_boolean_wrong_difference)}),
+    "k-input lut layer: R_{x_p} reads the table's difference along bit p + 1")
+
+# -- sort and the softmax select ------------------------------------------------------
+mutant("smooth_sort_reverse_reversed", S.extend({"sort": Rule(
+    W.SMOOTH_SORT.forward,
+    lambda box, x, dy: W.SMOOTH_SORT.reverse(box, x, dy[..., ::-1]))}),
+    "relaxed sort reverse reads the output cotangents in reverse order")
+
+
+def _sort_count_with_self(box: Any, x: Any, dy: Any) -> Any:
+    c, xs = W._counts(x)  # dy at the count of all inputs, x_i included
+    d = jnp.pad(B.unpack_rows(dy), ((0, 1), (0, 0)))
+    return (B.pack_rows(jnp.take_along_axis(d, jnp.broadcast_to(c, xs.shape), 0)),)
+
+
+mutant("boolean_sort_reverse_own_count", Bo.extend({"sort": Rule(
+    W.BOOLEAN_SORT.forward, _sort_count_with_self)}),
+    "sort reverse: dx_i = dy at the count of all inputs, x_i's own bit included")
+
+
+def _softmax_uncentred(box: Any, res: Any, dy: Any) -> Any:
+    spec = cl.diagrams.SelectSpec.of(box)
+    dtheta, dx = W.SMOOTH_SELECT.reverse(box, res, dy)
+    if spec.relax != "softmax":
+        return dtheta, dx
+    theta, x = res  # dtheta = p dP, the softmax's - p <dP, p> term dropped
+    p = jax.nn.softmax(theta, axis=-1)
+    dp = jnp.einsum("...s,...i->...si", dy, x)
+    dp = jnp.pad(dp, [(0, 0)] * (dp.ndim - 1) + [(0, p.shape[-1] - spec.n_in)])
+    lead = dp.ndim - p.ndim
+    return jnp.sum(p * dp, axis=tuple(range(lead))), dx
+
+
+mutant("smooth_select_softmax_uncentred", S.extend({"select": Rule(
+    W.SMOOTH_SELECT.forward, _softmax_uncentred)}),
+    "softmax select reverse drops the softmax's - p <dp, p> term")
 
 
 NAMES = [m.name for m in MUTANTS]

@@ -100,7 +100,7 @@ def test_learned_wiring_is_saved_and_loaded(tmp_path):
 
 @pytest.mark.parametrize(("call", "match"), [
     (lambda: cl.logic.select(0, 3), "n_in must be a positive int"),
-    (lambda: cl.logic.select(4, 3, relax="softmax"), "is not 'sin' or 'sigmoid'"),
+    (lambda: cl.logic.select(4, 3, relax="gumbel"), "is not one of"),
     (lambda: cl.logic.lut_layer(4, 3, wiring="drawn"), "is not 'random', 'learned'"),
     (lambda: cl.logic.network(4, [4], 2, wiring="given"), "is not 'random' or"),
     (lambda: cl.Box("select", cl.bits(3, 3) @ cl.bits(4), cl.bits(3),
@@ -111,6 +111,42 @@ def test_bad_selects_are_refused_with_a_fix(call, match):
     with pytest.raises(cl.TypeSpecError, match=match) as err:
         call()
     assert "Fix:" in str(err.value)
+
+
+def test_softmax_choices_discretize_to_their_argmax_and_relax_back():
+    d = cl.logic.select(5, 3, name="s", relax="softmax")  # w = 3: 8 indices
+    prog = cl.Smooth()(d)
+    assert prog.param_shapes == {"s.wiring": (3, 8)}
+    logits = np.zeros((3, 8), np.float32)
+    logits[[0, 1, 2], [4, 0, 6]] = 3.0  # index 6 is past the inputs: reads 0
+    p = cl.discretize(d, {"s.wiring": logits})
+    np.testing.assert_array_equal(np.asarray(p["s.wiring"]), index_param([4, 0, 6], 5))
+    x = coins(40, 5)
+    want = np.stack([x[:, 4], x[:, 0], np.zeros(40, bool)], axis=1)
+    for F in EXACT:
+        np.testing.assert_array_equal(np.asarray(F(d)(p, x)), want, err_msg=repr(F))
+    np.testing.assert_array_equal(netlist(d, p).evaluate(x), want)
+    hard = cl.relax(d, p)
+    assert hard["s.wiring"].shape == (3, 8)
+    for F in RELAXED:
+        got = F(d)(hard, x.astype(np.float32))
+        np.testing.assert_allclose(np.asarray(got), want, atol=1e-6, err_msg=repr(F))
+    soft = np.asarray(prog({"s.wiring": logits}, x.astype(np.float32)))
+    weights = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    np.testing.assert_allclose(soft, x @ weights[:, :5].T, rtol=1e-5)
+
+
+def test_a_learned_layer_with_softmax_choices_trains():
+    X, y = cl.datasets.load_monk(1, "train")
+    net = cl.logic.network(17, [16, 8], n_classes=2, seed=0, wiring="learned",
+                           wiring_relax="softmax")
+    assert cl.Smooth()(net).param_shapes["net.0.wiring"] == (32, 32)
+    res = cl.fit(net, (X, y), optimiser=cl.optim.adam(0.05), epochs=20,
+                 batch_size=32, progress=False)
+    assert res.history[-1]["loss"] < 0.9 * res.history[0]["loss"]
+    p = cl.discretize(net, res.params)
+    np.testing.assert_array_equal(np.asarray(cl.Kernel()(net)(p, X)),
+                                  np.asarray(cl.Boolean()(net)(p, X)))
 
 
 # -- shaped bit wires ----------------------------------------------------------------

@@ -71,10 +71,13 @@ from ._types import Wire as Wire
 from ._types import bits as bits
 from ._types import real as real
 from ._types import wires as wires
+from ._wiring import MAX_LUT_INPUTS as MAX_LUT_INPUTS
 from ._wiring import check_indices as check_indices
+from ._wiring import check_lut_inputs as check_lut_inputs
 from ._wiring import check_wiring_size as check_wiring_size
 from ._wiring import wiring as wiring
 from ._wiring import wiring_bytes as wiring_bytes
+from ._wiring_specs import SELECT_RELAXATIONS as SELECT_RELAXATIONS
 from ._wiring_specs import pool_window as pool_window
 from ._wiring_specs import pooled as pooled
 from ._wiring_specs import tile_axes as tile_axes
@@ -123,6 +126,9 @@ __all__ = [
     "check_seed",
     "check_spec",
     "check_indices",
+    "SELECT_RELAXATIONS",
+    "check_lut_inputs",
+    "MAX_LUT_INPUTS",
     "check_wiring_size",
     "decode_diagram",
     "draw",

@@ -60,9 +60,16 @@ from ._wire_checks import (
     reshape,
     same_wire,
 )
-from ._wiring import Indices, check_indices, check_wiring_size, given_wiring, wiring
+from ._wiring import (
+    MAX_LUT_INPUTS,
+    Indices,
+    check_indices,
+    check_wiring_size,
+    given_wiring,
+    wiring,
+)
 from ._wiring_specs import SelectSpec as SelectSpec
-from ._wiring_specs import TileSpec, or_pool
+from ._wiring_specs import TileSpec, or_pool, sort_wires
 from ._wiring_specs import index_bits as index_bits
 
 INITS = ("normal", "uniform", "zeros", "ones", "residual")
@@ -96,30 +103,39 @@ class LutSpec(Spec):
 
 @dataclass(frozen=True)
 class LutLayerSpec(Spec):
-    """``lut_layer``: ``n_out`` learnable gates ``bits(4 n_out) @ bits(n_in) ->
-    bits(n_out)`` reading the inputs :attr:`wiring`: ``indices`` if given
-    (``(a, b)``, gate ``g`` reads wires ``a[g]`` and ``b[g]``), else drawn
-    from ``seed``."""
+    """``lut_layer``: ``n_out`` learnable gates ``bits(2^k n_out) @ bits(n_in)
+    -> bits(n_out)`` of ``k`` inputs each (2 unless given), reading the
+    inputs :attr:`wiring`: ``indices`` if given (``(a, b)``, gate ``g`` reads
+    wires ``a[g]`` and ``b[g]``; ``k`` sequences for ``k`` inputs), else drawn
+    from ``seed``. Gate ``g``'s table is entries ``2^k g .. 2^k g + 2^k - 1``;
+    on inputs ``x_0 .. x_{k-1}`` it reads entry ``2 x_0 + x_1 + sum_{j >= 2}
+    2^j x_j`` (for ``k = 2``: ``t00, t01, t10, t11``)."""
 
     n_in: int
     n_out: int
     seed: int = 0
     relax: str = "sin"
     indices: Indices | None = None
+    k: int = 2
     NAME: ClassVar[str] = "lut_layer"
     FIX: ClassVar[str] = (
         "build it with cl.logic.lut_layer(n_in, n_out, seed=..., relax=..., "
-        "wiring=...)"
+        "wiring=..., n_inputs=...)"
     )
-    OPTIONAL: ClassVar[tuple[str, ...]] = ("indices",)
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("indices", "k")
 
     @property
-    def wiring(self) -> tuple[np.ndarray, np.ndarray]:
-        """The gates' inputs ``(a, b)``: the given ``indices``, or
-        ``cl.logic.wiring(n_in, n_out, seed)``."""
+    def entries(self) -> int:
+        """Table entries per gate: ``2^k``."""
+        return 1 << self.k
+
+    @property
+    def wiring(self) -> tuple[np.ndarray, ...]:
+        """The gates' inputs ``(a, b)`` (``k`` arrays): the given ``indices``,
+        or ``cl.logic.wiring(n_in, n_out, seed, k)``."""
         if self.indices is not None:
             return given_wiring(self.indices)
-        return wiring(self.n_in, self.n_out, self.seed)
+        return wiring(self.n_in, self.n_out, self.seed, self.k)
 
     @classmethod
     def parse(cls, box: Any) -> Self:
@@ -130,27 +146,38 @@ class LutLayerSpec(Spec):
         n_in, n_out = int(s["n_in"]), int(s["n_out"])
         seed = check_seed(s["seed"], f"{where(box)}: spec field 'seed'")
         _check_relax(box, s["relax"], fix)
+        k = s["k"]
+        bad_k = isinstance(k, bool) or not isinstance(k, int)
+        if bad_k or not 2 <= k <= MAX_LUT_INPUTS:
+            what = f"is not an int from 2 to {MAX_LUT_INPUTS}"
+            raise field_error(box, "k", k, what, fix)
+        if k > 2 and s["relax"] in GATE_CHOICES:
+            raise field_error(
+                box, "relax", s["relax"], f"chooses among the 16 gates of 2 inputs, "
+                f"but the gates have k={k} inputs", f"relax='sin', or {fix}"
+            )
+        size = 1 << k
         dom, cod = bit_sizes(box.dom), bit_sizes(box.cod)
         if len(dom) != 2 or len(cod) != 1:
-            expected = f"bits({4 * n_out}) @ bits({n_in}) -> bits({n_out})"
+            expected = f"bits({size * n_out}) @ bits({n_in}) -> bits({n_out})"
             raise wires_error(box, expected, fix)
         if dom[1] != n_in:
             raise field_error(
                 box, "n_in", n_in, f"does not match its input wire bits({dom[1]}) "
                 "(the gates would read wires past its end)", f"n_in={dom[1]}, or {fix}"
             )
-        if cod[0] != n_out or dom[0] != 4 * n_out:
+        if cod[0] != n_out or dom[0] != size * n_out:
             raise field_error(
                 box, "n_out", n_out, f"does not match its wires: {n_out} gates take "
-                f"a table bits({4 * n_out}) and give bits({n_out})",
-                f"n_out={cod[0]} with a table bits({4 * cod[0]}), or {fix}",
+                f"a table bits({size * n_out}) and give bits({n_out})",
+                f"n_out={cod[0]} with a table bits({size * cod[0]}), or {fix}",
             )
         indices = s["indices"]
         if indices is None:
-            check_wiring_size(n_in, n_out, where(box))
+            check_wiring_size(n_in, n_out, where(box), k)
         else:
-            indices = check_indices(indices, n_in, n_out, where(box))
-        return cls(n_in, n_out, seed, s["relax"], indices)
+            indices = check_indices(indices, n_in, n_out, where(box), k)
+        return cls(n_in, n_out, seed, s["relax"], indices, k)
 
 
 @dataclass(frozen=True)
@@ -224,6 +251,7 @@ SPEC_CHECKS: dict[str, Callable[[Any], Spec | None]] = {
     "reshape": reshape,
     "tile": TileSpec.parse,
     "or_pool": or_pool,
+    "sort": sort_wires,
     "thermometer": ThermometerSpec.parse,
     "relu": same_wire,
     "sigmoid": same_wire,
@@ -296,11 +324,13 @@ def check_param(name: Any, ty: Ty, init: Any, scale: Any, relax: Any) -> None:
             f"{RELAXATIONS}. Fix: leave it out, or pick one of those."
         )
     tables = len(wire.shape) == 1 and wire.shape[0] % 4 == 0
-    if relax in GATE_CHOICES and not (wire.kind == "bits" and tables):
+    indices = len(wire.shape) == 2 and relax == "softmax"  # a select's choices
+    if relax in GATE_CHOICES and not (wire.kind == "bits" and (tables or indices)):
         raise TypeSpecError(
             f"Param {name!r} ({wire!r}): relax {relax!r} holds 16 logits per "
-            "2-input truth table, so it needs a bits(4 n) wire of n tables. Fix: "
-            "use such a wire (cl.logic.lut_layer makes one), or relax='sin'."
+            "2-input truth table, so it needs a bits(4 n) wire of n tables (or, "
+            "softmax only, a select's bits(n_sel, w) of index bits). Fix: use "
+            "such a wire (cl.logic.lut_layer makes one), or relax='sin'."
         )
     if init == "residual" and not tables:
         raise TypeSpecError(

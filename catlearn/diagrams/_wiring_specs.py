@@ -23,12 +23,17 @@ def index_bits(n_in: int) -> int:
     return max(1, (n_in - 1).bit_length())
 
 
+SELECT_RELAXATIONS = ("sin", "sigmoid", "softmax")
+
+
 @dataclass(frozen=True)
 class SelectSpec(Spec):
     """``select``: learned wiring, ``bits(n_sel, w) @ bits(n_in) -> bits(n_sel)``.
     Row ``s`` of the parameter holds the ``w = index_bits(n_in)`` bits of an
     index ``i_s = sum_b bit_b 2^b``; output ``s`` is input ``i_s`` (0 where
-    ``i_s >= n_in``). Under Smooth each index bit is squashed by ``relax``."""
+    ``i_s >= n_in``). Under Smooth each index bit is squashed by ``relax``
+    (``"sin"``, ``"sigmoid"``), or (``"softmax"``) the parameter holds
+    ``2^w`` logits per choice, one per index."""
 
     n_in: int
     n_sel: int
@@ -47,8 +52,9 @@ class SelectSpec(Spec):
             if not is_count(s[field]):
                 raise field_error(box, field, s[field], "is not a positive int", fix)
         n_in, n_sel, relax = int(s["n_in"]), int(s["n_sel"]), s["relax"]
-        if relax not in ("sin", "sigmoid"):
-            raise field_error(box, "relax", relax, "is not 'sin' or 'sigmoid'", fix)
+        if relax not in SELECT_RELAXATIONS:
+            what = f"is not one of {SELECT_RELAXATIONS}"
+            raise field_error(box, "relax", relax, what, fix)
         w, dom, cod = index_bits(n_in), bit_shapes(box.dom), bit_shapes(box.cod)
         if dom != [(n_sel, w), (n_in,)] or cod != [(n_sel,)]:
             raise wires_error(
@@ -105,6 +111,19 @@ def or_pool(box: Any) -> None:
             f"{where(box)}: expected bits(c, h, w) -> bits(c, h / k, w / k) (or "
             "bits(c, n) -> bits(c, n / k)): the channels, then each axis divided "
             "by its window. Fix: cl.logic.or_pool(shape, window)."
+        )
+
+
+def sort_wires(box: Any) -> None:
+    """``sort``: ``bits(n) -> bits(n)``, the input's bits sorted ones first:
+    output ``j`` is 1 when more than ``j`` inputs are (a count, in unary)."""
+    dom, cod = bit_shapes(box.dom), bit_shapes(box.cod)
+    if not (len(dom) == len(cod) == 1 and len(dom[0]) == 1 and dom == cod):
+        raise TypeSpecError(
+            f"{where(box)}: expected bits(n) -> bits(n) (one flat wire of bits, "
+            "sorted), got "
+            f"{box.dom} -> {box.cod}. Fix: cl.logic.sort(n), after "
+            "cl.logic.flatten(...) for a shaped wire."
         )
 
 

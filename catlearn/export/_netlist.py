@@ -143,14 +143,18 @@ class _Circuit:
 
     def tables(self, ids: list[int], box: Any) -> list[int]:
         """The table indices of the gates whose table bits are nodes ``ids``."""
+        bits = self.table_bits(ids, box)
+        return [table_index(*bits[4 * g : 4 * g + 4]) for g in range(len(bits) // 4)]
+
+    def table_bits(self, ids: list[int], box: Any) -> list[int]:
+        """The table bits that nodes ``ids`` hold (constants, else an error)."""
         if any(self.nodes[i].op != "const" for i in ids):
             raise ExportError(
                 f"box {box.name!r} reads a table that is not a constant parameter. "
                 "Fix: export diagrams whose tables are parameters (cl.logic.lut, "
                 "cl.logic.lut_layer)."
             )
-        bits = [self.nodes[i].value for i in ids]
-        return [table_index(*bits[4 * g : 4 * g + 4]) for g in range(len(bits) // 4)]
+        return [self.nodes[i].value for i in ids]
 
 
 # A rule: (circuit, step, input wires as lists of node ids) -> the output's nodes.
@@ -170,9 +174,36 @@ def _lut(c: _Circuit, st: Any, ins: list[list[int]]) -> list[int]:
 
 
 def _lut_layer(c: _Circuit, st: Any, ins: list[list[int]]) -> list[int]:
-    ia, ib = LutLayerSpec.of(st.box).wiring
-    tabs, x = c.tables(ins[0], st.box), ins[1]
+    spec, x = LutLayerSpec.of(st.box), ins[1]
+    if spec.k > 2:
+        bits, size = c.table_bits(ins[0], st.box), spec.entries
+        return [
+            _shannon(c, bits[size * g : size * (g + 1)], [x[i[1]], x[i[0]], *(
+                x[j] for j in i[2:])])
+            for g, i in enumerate(zip(*spec.wiring, strict=True))
+        ]
+    ia, ib = spec.wiring
+    tabs = c.tables(ins[0], st.box)
     return [c.add(Node("lut", (x[a], x[b]), t)) for a, b, t in zip(ia, ib, tabs)]
+
+
+def _shannon(c: _Circuit, bits: list[int], xs: list[int]) -> int:
+    """A table of ``2^m`` bits read at inputs ``xs`` (``xs[p]`` its index's bit
+    ``p``) as 2-input gates: split on the highest bit, ``f = f_lo ^ (s & (f_lo
+    ^ f_hi))``, down to one gate on the last two bits (``xs[1]`` is its
+    first input)."""
+    if len(set(bits)) == 1:
+        return c.const(bits[0])
+    if len(xs) == 2:
+        return c.add(Node("lut", (xs[1], xs[0]), table_index(*bits)))
+    half = len(bits) // 2
+    lo = _shannon(c, bits[:half], xs[:-1])
+    if bits[:half] == bits[half:]:  # f does not read xs[-1]
+        return lo
+    hi = _shannon(c, bits[half:], xs[:-1])
+    diff = c.add(Node("lut", (lo, hi), FIXED["XOR"]))
+    return c.add(Node("lut", (lo, c.add(Node("lut", (xs[-1], diff), FIXED["AND"]))),
+                      FIXED["XOR"]))
 
 
 def _select(c: _Circuit, st: Any, ins: list[list[int]]) -> list[int]:
@@ -202,6 +233,18 @@ def _or_pool(c: _Circuit, st: Any, ins: list[list[int]]) -> list[int]:
     return out
 
 
+def _sort(c: _Circuit, st: Any, ins: list[list[int]]) -> list[int]:
+    """Odd-even transposition: ``n`` rounds of comparators ``(a, b) -> (a OR
+    b, a AND b)`` on neighbours, ones moving first."""
+    v = list(ins[0])
+    for r in range(len(v)):
+        for i in range(r % 2, len(v) - 1, 2):
+            a, b = v[i], v[i + 1]
+            v[i] = c.add(Node("lut", (a, b), FIXED["OR"]))
+            v[i + 1] = c.add(Node("lut", (a, b), FIXED["AND"]))
+    return v
+
+
 def _group_sum(c: _Circuit, st: Any, ins: list[list[int]]) -> list[int]:
     """The circuit stops before the counting: its bits are outputs."""
     c.groups[st.outs[0]] = (len(ins[0]), GroupSumSpec.of(st.box).k)
@@ -220,6 +263,7 @@ NETLIST_RULES: dict[str, NetRule] = {
     "reshape": lambda c, st, ins: ins[0],  # bits in row-major order: no gates
     "tile": lambda c, st, ins: tiled(st.box, ins[0]),  # wires, no gates
     "or_pool": _or_pool,
+    "sort": _sort,
 }
 
 
@@ -251,7 +295,8 @@ def netlist(diagram: Any, params: dict[str, Any]) -> Netlist:
             raise ExportError(
                 f"box {st.box.name!r} has no gate reading. Fix: build the circuit "
                 "from cl.logic gates (AND, OR, XOR, NOT, ZERO, ONE, lut, lut_layer, "
-                "select, reshape, tile, or_pool) and end it in bits or in group_sum."
+                "select, reshape, tile, or_pool, sort) and end it in bits or in "
+                "group_sum."
             )
         # every gate box has one output wire
         env[st.outs[0]] = list(rule(c, st, [env[s] for s in st.ins]))

@@ -24,6 +24,8 @@ The rules, for words ``a, b, dz`` (``~`` is NOT, ``&`` AND, ``^`` XOR):
          R_t = dz & (~a~b, ~a b, a~b, a b)
          R_a = dz & ((t00 ^ t10) & ~b  |  (t01 ^ t11) & b)
          R_b = dz & ((t00 ^ t01) & ~a  |  (t10 ^ t11) & a)
+    LUT of k > 2 inputs (lut_layer(..., n_inputs=k)): a multiplexer tree,
+         R_t = dz & minterm,  R_{x_p} = dz & (f|x_p=1 ^ f|x_p=0)
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from ._encoder_rules import BOOLEAN_ENCODER_RULES
 from ._functor import Functor
 from ._repeat import repeat
 from ._rule import Rule
+from ._smooth_logic import bit_order
 from ._wiring_rules import BOOLEAN_WIRING_RULES
 
 ONES, ZERO = B.ONES, np.uint32(0)
@@ -72,12 +75,47 @@ def _tables(t: Any, n_gates: int) -> Any:
 def _fan_in_table(layer: LutLayerSpec) -> np.ndarray:
     """For each input wire, the rows of ``concat(da, db)`` that read it
     (``-1`` padded): the transpose of the wiring, for XOR-scatter."""
-    a, b = layer.wiring
-    return fan_in(a, b, layer.n_in)
+    ins = layer.wiring
+    return fan_in(np.concatenate(ins[:-1]), ins[-1], layer.n_in)
+
+
+def _mux(v: Any, xs: list[Any]) -> Any:
+    """Tables ``v (g, 2^m, w)`` read at inputs ``xs`` (``m`` words ``(g, w)``,
+    ``xs[p]`` the index's bit ``p``): a multiplexer ``lo ^ ((lo ^ hi) & x)``
+    per table bit, highest first."""
+    for p in reversed(range(len(xs))):
+        v = v.reshape(v.shape[0], 2, 1 << p, v.shape[-1])
+        v = v[:, 0] ^ ((v[:, 0] ^ v[:, 1]) & xs[p][:, None, :])
+    return v[:, 0]
+
+
+def _lut_k_forward(s: LutLayerSpec, t: Any, x: Any) -> tuple[tuple[Any, ...], Any]:
+    tt = t.reshape(s.n_out, s.entries, t.shape[-1])
+    xs = bit_order([x[i] for i in s.wiring])
+    return (_mux(tt, xs),), (tt, xs)
+
+
+def _lut_k_reverse(s: LutLayerSpec, res: Any, dz: Any) -> tuple[Any, Any]:
+    """``R_t``: ``dz`` times the minterm each entry is; ``R_{x_p}``: ``dz``
+    times the table's difference along bit ``p`` (``f|x_p=1 ^ f|x_p=0``),
+    read at the other inputs; the inputs' cotangents XOR-scattered."""
+    tt, xs = res
+    m = dz[:, None, :]
+    for x in xs:  # bit p of the entry index: the p-th concatenation
+        m = jnp.concatenate([m & ~x[:, None, :], m & x[:, None, :]], axis=1)
+    dxs = []
+    for p in range(s.k):
+        v = tt.reshape(s.n_out, -1, 2, 1 << p, tt.shape[-1])
+        diff = (v[:, :, 0] ^ v[:, :, 1]).reshape(s.n_out, -1, tt.shape[-1])
+        dxs.append(dz & _mux(diff, xs[:p] + xs[p + 1 :]))
+    dx = B.xor_gather_sum(jnp.concatenate(bit_order(dxs)), _fan_in_table(s))
+    return m.reshape(s.entries * s.n_out, -1), dx
 
 
 def _lut_layer_forward(box: Any, t: Any, x: Any) -> tuple[tuple[Any, ...], Any]:
     s = LutLayerSpec.of(box)
+    if s.k > 2:
+        return _lut_k_forward(s, t, x)
     ia, ib = s.wiring
     tt, a, b = _tables(t, s.n_out), x[ia], x[ib]
     return (_lut(tt, a, b),), (tt, a, b)
@@ -85,6 +123,8 @@ def _lut_layer_forward(box: Any, t: Any, x: Any) -> tuple[tuple[Any, ...], Any]:
 
 def _lut_layer_reverse(box: Any, res: Any, dz: Any) -> tuple[Any, Any]:
     s = LutLayerSpec.of(box)
+    if s.k > 2:
+        return _lut_k_reverse(s, res, dz)
     tt, a, b = res
     dt, da, db = _lut_reverse(tt, a, b, dz)
     table = _fan_in_table(s)

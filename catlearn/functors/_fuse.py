@@ -31,7 +31,7 @@ class FusedLayers:
 
     @property
     def wirings(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        return [layer.wiring for layer in self.layers]
+        return [(layer.wiring[0], layer.wiring[1]) for layer in self.layers]
 
     @property
     def name(self) -> str:
@@ -94,8 +94,8 @@ def fuse(program: Program) -> Program:
         return readers[slot] == 1
 
     def fusable(st: Step) -> bool:
-        if st.box.name != "lut_layer":
-            return False
+        if st.box.name != "lut_layer" or LutLayerSpec.of(st.box).k != 2:
+            return False  # the kernels hold gates of 2 inputs
         table, x = st.ins
         return (
             from_param(table)

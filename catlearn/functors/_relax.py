@@ -123,6 +123,11 @@ def discretize(diagram: Any, smooth_params: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for name, box, w in _bits_params(diagram, smooth_params, "discretize", True):
         how = ParamSpec.of(box).relax
+        if how in GATE_CHOICES and len(box.cod.inside[0].shape) == 2:  # a select's
+            w_bits = box.cod.inside[0].shape[1]
+            index = np.argmax(w, axis=-1)[:, None]
+            out[name] = jnp.asarray((index >> np.arange(w_bits)) & 1 == 1)
+            continue
         if how in GATE_CHOICES:
             gate = np.argmax(w.reshape(-1, 16), axis=-1)
             hard = gate_tables()[gate].reshape(-1) > 0.5
@@ -139,6 +144,11 @@ def relax(diagram: Any, boolean_params: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for name, box, b in _bits_params(diagram, boolean_params, "relax", False):
         how = ParamSpec.of(box).relax
+        if how in GATE_CHOICES and len(box.cod.inside[0].shape) == 2:  # a select's
+            index = np.asarray(b, bool).astype(np.int64) @ (1 << np.arange(b.shape[1]))
+            hot = np.arange(1 << b.shape[1]) == index[:, None]
+            out[name] = jnp.asarray(np.where(hot, HARD[how], -HARD[how]), jnp.float32)
+            continue
         if how in GATE_CHOICES:  # the gate whose table this is: its binary value
             gate = np.asarray(b, bool).reshape(-1, 4) @ np.array([8, 4, 2, 1])
             logits = np.where(np.arange(16) == gate[:, None], HARD[how], -HARD[how])

@@ -125,9 +125,13 @@ class Smooth(Functor):
 
     def param_shape(self, box: Param) -> tuple[int, ...]:
         """A table relaxed by gate choice (``softmax``, ``gumbel``) holds 16
-        logits per gate where the Boolean table has 4 bits."""
+        logits per gate where the Boolean table has 4 bits; a select's
+        choices relaxed by ``softmax`` hold ``2^w`` logits per choice where the
+        Boolean parameter has the ``w`` bits of an index."""
         shape = tuple(box.cod.inside[0].shape)
-        return (4 * shape[0],) if ParamSpec.of(box).relax in GATE_CHOICES else shape
+        if ParamSpec.of(box).relax not in GATE_CHOICES:
+            return shape
+        return (4 * shape[0],) if len(shape) == 1 else (shape[0], 1 << shape[1])
 
     def is_stochastic(self, box: Any) -> bool:
         spec = spec_of(box) if box.name in ("lut", "lut_layer") else None

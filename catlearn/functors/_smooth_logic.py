@@ -16,6 +16,10 @@ table is difflogic's mixture of the 16 gates, ``softmax(w) @ GATES``; with
 straight through (:func:`tables`). At 0/1 inputs with hard tables (``w =
 ±π/2`` for sin) the LUT computes its Boolean gate exactly.
 
+A lut layer of ``k > 2`` inputs (``n_inputs=k``) reads its ``2^k`` squashed
+entries by their multilinear extension, one relaxed multiplexer ``(1 - x) lo
++ x hi`` per input (:func:`multilinear`); its reverse is ``jax.vjp``.
+
 >>> import jax.numpy as jnp, catlearn as cl
 >>> prog = cl.Smooth()(cl.logic.XOR)
 >>> prog({}, jnp.array([[0.0], [1.0], [1.0]]), jnp.array([[1.0], [0.5], [1.0]]))
@@ -118,10 +122,34 @@ def sum_to(d: Array, shape: tuple[int, ...]) -> Array:
     return jnp.sum(d, axis=axes, keepdims=True) if axes else d
 
 
+def bit_order(ins: Any) -> list[Any]:
+    """A gate's inputs ``x_0 .. x_{k-1}`` in the order of the bits of its table
+    index ``2 x_0 + x_1 + sum_{j>=2} 2^j x_j``: ``x_1, x_0, x_2, ...``."""
+    return [ins[1], ins[0], *ins[2:]]
+
+
+def multilinear(s: Array, xs: list[Array]) -> Array:
+    """Tables ``s (..., g, 2^k)`` read at inputs ``xs`` (``k`` arrays ``(...,
+    g)``, ``xs[p]`` the index's bit ``p``): the multilinear extension, one
+    multiplexer ``(1 - x) lo + x hi`` per table bit, highest bit first."""
+    for p in reversed(range(len(xs))):
+        s = s.reshape(*s.shape[:-1], 2, 1 << p)
+        x = xs[p][..., None]
+        s = s[..., 0, :] * (1 - x) + s[..., 1, :] * x
+    return s[..., 0]
+
+
+def _lut_k(sp: LutLayerSpec, w: Array, x: Array) -> Array:
+    s, _ = squash(w.reshape(*w.shape[:-1], sp.n_out, sp.entries), sp.relax)
+    return multilinear(s, bit_order([x[..., i] for i in sp.wiring]))
+
+
 def _lut_layer_forward(
     box: Any, w: Array, x: Array, key: Any = None
 ) -> tuple[tuple[Array], Any]:
     sp = LutLayerSpec.of(box)
+    if sp.k > 2:  # gates of k inputs: the reverse is jax.vjp of this
+        return (_lut_k(sp, w, x),), (w, x)
     ia, ib = sp.wiring
     s, aux = tables(w, sp.n_out, sp.relax, key)
     a, b = x[..., ia], x[..., ib]
@@ -130,6 +158,10 @@ def _lut_layer_forward(
 
 def _lut_layer_reverse(box: Any, res: Any, dz: Array) -> tuple[Array, Array]:
     sp = LutLayerSpec.of(box)
+    if sp.k > 2:
+        _, pull = jax.vjp(lambda w, x: _lut_k(sp, w, x), *res)
+        dw, dx = pull(dz)
+        return dw, dx
     s, aux, a, b = res
     dt, da, db = _lut_reverse(s, a, b, dz)
     ia, ib = sp.wiring

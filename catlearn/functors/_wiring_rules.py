@@ -71,7 +71,9 @@ BOOLEAN_RESHAPE = Rule(
 def choices(theta: Array, spec: SelectSpec) -> Array:
     """Raw index bits ``(..., n_sel, w)`` -> the weight of every input,
     ``(..., n_sel, n_in)`` (each row sums to at most 1: the indices past the
-    inputs read 0)."""
+    inputs read 0). ``softmax``: ``theta`` holds ``2^w`` logits per choice."""
+    if spec.relax == "softmax":
+        return jax.nn.softmax(theta, axis=-1)[..., : spec.n_in]
     p, _ = squash(theta, spec.relax)
     weights = jnp.ones((*theta.shape[:-1], 1), p.dtype)
     for b in range(spec.w):  # bit b: the upper half of the indices so far
@@ -213,12 +215,67 @@ BOOLEAN_OR_POOL = Rule(
     "y = OR of the window;  R: dx_i = dy AND NOR of the others",
 )
 
+# -- sort: the count of ones, in unary ------------------------------------------------
+def _smooth_sort(x: Array) -> Array:
+    """``y_j = P(more than j of the inputs are 1)``, the inputs independent
+    with ``P(x_i = 1) = x_i``: the multilinear extension of the Boolean
+    sort, by the distribution of the count, one input at a time."""
+    n = x.shape[-1]
+    q = jnp.zeros((*x.shape[:-1], n + 1), x.dtype).at[..., 0].set(1)
+    shift = [(0, 0)] * (x.ndim - 1) + [(1, 0)]
+
+    def one_more(q: Array, xi: Array) -> tuple[Array, None]:
+        xi = xi[..., None]  # q_c = P(c ones among the inputs so far)
+        return q * (1 - xi) + jnp.pad(q[..., :-1], shift) * xi, None
+
+    q, _ = jax.lax.scan(one_more, q, jnp.moveaxis(x, -1, 0))
+    return 1 - jnp.cumsum(q, axis=-1)[..., :n]
+
+
+SMOOTH_SORT = Rule(
+    lambda box, x: ((_smooth_sort(x),), x),
+    lambda box, x, dy: jax.vjp(_smooth_sort, x)[1](dy),
+    "y_j = P(count > j), the count's distribution by inputs;  R: jax.vjp",
+)
+
+
+def _counts(x: Array) -> Array:
+    """The ones of each example ``(E,)``, and the inputs unpacked ``(n, E)``."""
+    xs = B.unpack_rows(x)
+    return jnp.sum(xs, axis=0), xs
+
+
+def _boolean_sort_forward(box: Any, x: Array) -> Any:
+    c, xs = _counts(x)
+    ys = (c[None, :] > jnp.arange(x.shape[0])[:, None]).astype(xs.dtype)
+    return (B.pack_rows(ys),), x
+
+
+def _boolean_sort_reverse(box: Any, x: Array, dy: Array) -> Any:
+    """``d x_i = dy_{c'}`` with ``c'`` the ones among the other inputs: output
+    ``j`` changes with ``x_i`` exactly when ``j = c'`` (``dy_n = 0``)."""
+    words = max(x.shape[1], dy.shape[1])
+    c, xs = _counts(jnp.broadcast_to(x, (x.shape[0], words)))
+    d = jnp.pad(B.unpack_rows(jnp.broadcast_to(dy, (dy.shape[0], words))),
+                ((0, 1), (0, 0)))
+    others = c[None, :] - xs  # (n, E)
+    return (B.pack_rows(jnp.take_along_axis(d, others, axis=0)),)
+
+
+BOOLEAN_SORT = Rule(
+    _boolean_sort_forward,
+    _boolean_sort_reverse,
+    "y_j = [count > j];  R: dx_i = dy at the count of the other inputs",
+)
+
 SMOOTH_TILE = Rule(_smooth_tile_forward, _smooth_tile_reverse,
                    "y = x repeated r times;  R: dx = sum of the copies' dy")
 BOOLEAN_TILE = Rule(_boolean_tile_forward, _boolean_tile_reverse,
                     "y = x repeated r times;  R: dx = XOR of the copies' dy")
 
 SMOOTH_WIRING_RULES = {"reshape": SMOOTH_RESHAPE, "select": SMOOTH_SELECT,
-                       "tile": SMOOTH_TILE, "or_pool": SMOOTH_OR_POOL}
+                       "tile": SMOOTH_TILE, "or_pool": SMOOTH_OR_POOL,
+                       "sort": SMOOTH_SORT}
 BOOLEAN_WIRING_RULES = {"reshape": BOOLEAN_RESHAPE, "select": BOOLEAN_SELECT,
-                        "tile": BOOLEAN_TILE, "or_pool": BOOLEAN_OR_POOL}
+                        "tile": BOOLEAN_TILE, "or_pool": BOOLEAN_OR_POOL,
+                        "sort": BOOLEAN_SORT}

@@ -48,6 +48,7 @@ from ..diagrams import RELAXATIONS as RELAXATIONS
 from ..diagrams import RESIDUAL_CONFIDENCE as RESIDUAL_CONFIDENCE
 from ..diagrams import (
     SEEDS,
+    SELECT_RELAXATIONS,
     Box,
     Copy,
     Diagram,
@@ -60,6 +61,7 @@ from ..diagrams import (
     Swap,
     bits,
     check_indices,
+    check_lut_inputs,
     check_memory,
     check_seed,
     index_bits,
@@ -91,12 +93,16 @@ def _check_relax(relax: str) -> str:
     return relax
 
 
-def _table(name: str, n_gates: int, relax: str) -> Diagram:
+def _table(
+    name: str, n_gates: int, relax: str, entries: int = 4, init: str = "residual"
+) -> Diagram:
+    """The tables of ``n_gates`` gates: ``init="residual"`` (each passes its
+    first input, at ``RESIDUAL_CONFIDENCE``), or any ``Param`` init at scale 1."""
     return Param(
         f"{name}.table",
-        bits(4 * n_gates),
-        init="residual",
-        scale=residual_scale(relax),
+        bits(entries * n_gates),
+        init=init,
+        scale=residual_scale(relax) if init == "residual" else 1.0,
         relax=_check_relax(relax),
     )
 
@@ -147,6 +153,9 @@ def lut_layer(
     name: str = "lut_layer",
     relax: str = "sin",
     wiring: Any = None,
+    n_inputs: int = 2,
+    wiring_relax: str | None = None,
+    init: str = "residual",
 ) -> Diagram:
     """``n_out`` learnable gates in one box ``bits(n_in) -> bits(n_out)``, reading
     inputs ``wiring(n_in, n_out, seed)``, or the given ``wiring=(a, b)`` (two
@@ -157,22 +166,46 @@ def lut_layer(
     the parameter array holds 16 logits per gate instead
     (``Program.param_shapes``).
 
-    ``wiring="learned"``: each gate chooses its two inputs during training
-    (:func:`select` of ``2 n_out`` wires, parameter ``{name}.wiring``, then
-    gates with given wiring reading pairs of the chosen wires);
+    ``n_inputs=k``: gates of ``k`` inputs (the LUT-``k`` of FPGAs), a table
+    ``bits(2^k n_out)``; gate ``g`` reads entry ``2 x_0 + x_1 + sum_{j>=2}
+    2^j x_j`` of its ``2^k`` on inputs ``x_0 .. x_{k-1}`` (``wiring=`` then
+    takes ``k`` sequences). ``Smooth`` reads the table's multilinear
+    extension (``relax`` ``"sin"`` or ``"sigmoid"``), ``Boolean`` a
+    multiplexer tree on the packed words, and the exported circuit its
+    Shannon expansion into 2-input gates.
+
+    ``wiring="learned"``: each gate chooses its inputs during training
+    (:func:`select` of ``k n_out`` wires, parameter ``{name}.wiring``, then
+    gates with given wiring reading groups of ``k`` chosen wires);
     ``cl.discretize`` fixes the choices, and Boolean, Kernel and the exported
-    circuit read them. ``wiring="random"`` (or ``None``) is the default.
+    circuit read them. ``wiring_relax`` is the select's relaxation: ``"sin"``
+    (each index bit squashed), ``"sigmoid"``, or ``"softmax"`` (logits over
+    the indices); by default the tables' own (``"sin"`` for softmax or gumbel
+    tables). ``wiring="random"`` (or ``None``) is the default.
+
+    ``init``: the tables' initialisation, ``"residual"`` (each gate starts
+    near passing its first input through, Petersen et al. 2024) or any
+    ``cl.Param`` init (``"normal"``, ``"uniform"``, ...; scale 1).
 
     >>> lut_layer(17, 8, name="l", wiring="learned").params
     {'l.wiring': monoidal.Ty(bits(16, 5)), 'l.table': monoidal.Ty(bits(32))}
+    >>> lut_layer(17, 8, name="l6", n_inputs=6).params
+    {'l6.table': monoidal.Ty(bits(512))}
     """
+    k = check_lut_inputs(n_inputs, f"lut_layer({n_in!r}, {n_out!r})")
+    if k > 2 and relax in GATE_CHOICES:
+        raise TypeSpecError(
+            f"lut_layer: relax={relax!r} chooses among the 16 gates of 2 inputs, "
+            f"but n_inputs={k}. Fix: relax='sin' or 'sigmoid' for gates of more "
+            "inputs."
+        )
     if isinstance(wiring, str):
         if wiring == "learned":
-            return _learned_layer(n_in, n_out, name, relax)
+            return _learned_layer(n_in, n_out, name, relax, k, wiring_relax, init)
         if wiring != "random":
             raise TypeSpecError(
-                f"lut_layer: wiring={wiring!r} is not 'random', 'learned' or two "
-                "index sequences (a, b). Fix: one of those."
+                f"lut_layer: wiring={wiring!r} is not 'random', 'learned' or "
+                f"{k} index sequences. Fix: one of those."
             )
         wiring = None
     for what, n in (("n_in", n_in), ("n_out", n_out)):
@@ -184,27 +217,32 @@ def lut_layer(
     n_in, n_out = int(n_in), int(n_out)
     what = f"lut_layer({n_in}, {n_out}, seed={seed!r})"
     seed = check_seed(seed, what)
-    indices = None if wiring is None else check_indices(wiring, n_in, n_out, what)
+    indices = None if wiring is None else check_indices(wiring, n_in, n_out, what, k)
+    spec = LutLayerSpec(n_in, n_out, seed, _check_relax(relax), indices, k)
     box = Box(
         "lut_layer",
-        bits(4 * n_out) @ bits(n_in),
+        bits(spec.entries * n_out) @ bits(n_in),
         bits(n_out),
-        data=LutLayerSpec(n_in, n_out, seed, _check_relax(relax), indices).to_data(),
+        data=spec.to_data(),
     )
-    return (_table(name, n_out, relax) @ bits(n_in)) >> box
+    return (_table(name, n_out, relax, spec.entries, init) @ bits(n_in)) >> box
 
 
-def _learned_layer(n_in: int, n_out: int, name: str, relax: str) -> Diagram:
+def _learned_layer(
+    n_in: int, n_out: int, name: str, relax: str, k: int, how: str | None, init: str
+) -> Diagram:
     if not is_count(n_out):
         raise TypeSpecError(
             f"lut_layer: n_out must be a positive int, got {n_out!r}. Fix: e.g. "
             "cl.logic.lut_layer(16, 32, wiring='learned')."
         )
-    n = 2 * int(n_out)
-    pairs = (range(0, n, 2), range(1, n, 2))  # gate g reads choices 2g, 2g + 1
-    how = "sin" if relax in GATE_CHOICES else relax
+    n = k * int(n_out)
+    groups = tuple(range(p, n, k) for p in range(k))  # gate g reads choices kg..
+    if how is None:
+        how = "sin" if relax in GATE_CHOICES else relax
     chosen = select(n_in, n, name=name, relax=how)
-    return chosen >> lut_layer(n, n_out, name=name, relax=relax, wiring=pairs)
+    return chosen >> lut_layer(n, n_out, name=name, relax=relax, wiring=groups,
+                               n_inputs=k, init=init)
 
 
 def select(
@@ -217,6 +255,9 @@ def select(
     the choice is relaxed: each index bit squashed by ``relax`` (``"sin"``
     or ``"sigmoid"``), the output a weighted mix of the inputs
     (:mod:`catlearn.functors._wiring_rules`); ``cl.discretize`` fixes it.
+    ``relax="softmax"``: the Smooth parameter holds ``2^w`` logits per
+    choice, one per index, and the mix is their softmax (the relaxed choice
+    of LILogicNet); ``cl.discretize`` takes the argmax.
 
     >>> select(10, 3, name="pick").params
     {'pick.wiring': monoidal.Ty(bits(3, 4))}
@@ -227,17 +268,43 @@ def select(
                 f"select: {what} must be a positive int, got {n!r}. Fix: e.g. "
                 "cl.logic.select(16, 8) to choose 8 of 16 wires."
             )
-    if relax not in ("sin", "sigmoid"):
+    if relax not in SELECT_RELAXATIONS:
         raise TypeSpecError(
-            f"select: relax={relax!r} is not 'sin' or 'sigmoid' (each index bit "
-            "is squashed like a table entry). Fix: one of those."
+            f"select: relax={relax!r} is not one of {SELECT_RELAXATIONS} (each "
+            "index bit squashed like a table entry, or a softmax over the "
+            "indices). Fix: one of those."
         )
     n_in, n_sel = int(n_in), int(n_sel)
     index = bits(n_sel, index_bits(n_in))
     data = SelectSpec(n_in, n_sel, relax).to_data()
     box = Box("select", index @ bits(n_in), bits(n_sel), data=data)
-    wiring_param = Param(f"{name}.wiring", index, init="normal", relax=relax)
+    # softmax logits start small: every input about equally likely
+    scale = 0.1 if relax == "softmax" else 1.0
+    wiring_param = Param(f"{name}.wiring", index, init="normal", scale=scale,
+                         relax=relax)
     return (wiring_param @ bits(n_in)) >> box
+
+
+def sort(n: int) -> Diagram:
+    """``bits(n) -> bits(n)``: the input bits sorted ones first, so output
+    ``j`` is 1 when more than ``j`` inputs are: the count of ones in unary
+    (thermometer code). "At least k", "exactly k" (``y_{k-1} AND NOT y_k``)
+    and majority read off one or two outputs. Under Smooth output ``j`` is the
+    probability that more than ``j`` of independent inputs ``P(x_i = 1) =
+    x_i`` are 1 (the multilinear extension); the exported circuit is a
+    sorting network of 2-input ORs and ANDs.
+
+    >>> import numpy as np, catlearn as cl
+    >>> x = np.array([[1, 0, 1, 0], [0, 0, 0, 1]], bool)
+    >>> cl.Boolean()(sort(4))({}, x).astype(int).tolist()
+    [[1, 1, 0, 0], [1, 0, 0, 0]]
+    """
+    if not is_count(n):
+        raise TypeSpecError(
+            f"sort: n must be a positive int, got {n!r}. Fix: e.g. "
+            "cl.logic.sort(6) to count the ones among 6 bits."
+        )
+    return Box("sort", bits(int(n)), bits(int(n)))
 
 
 def reshape(shape: Sequence[int], new_shape: Sequence[int]) -> Diagram:
@@ -295,14 +362,20 @@ def network(
     tau: float | None = None,
     relax: str = "sin",
     wiring: str = "random",
+    n_inputs: int = 2,
+    wiring_relax: str | None = None,
+    init: str = "residual",
 ) -> Diagram:
     """LUT layers of the given widths, then ``group_sum`` into ``n_classes``
     counts. Layer ``i`` is wired with seed ``seed + i`` and has parameter
     ``{name}.{i}.table``. ``tau`` defaults to ``sqrt(widths[-1] / n_classes)``.
+    ``n_inputs=k``: gates of ``k`` inputs (:func:`lut_layer`).
 
     ``wiring="learned"``: every gate chooses its inputs during training
     (``lut_layer(..., wiring="learned")``; parameters ``{name}.{i}.wiring``
-    too), so few gates suffice where random wiring needs many.
+    too), so few gates suffice where random wiring needs many;
+    ``wiring_relax`` relaxes the choices and ``init`` draws the tables
+    (:func:`lut_layer`).
 
     ``n_classes=None``: no ``group_sum``; the last layer's ``widths[-1]`` bits
     are the outputs (a circuit ``bits(n_in) -> bits(widths[-1])``, for exact
@@ -336,11 +409,13 @@ def network(
             f"{where}, layer {len(widths) - 1} (wired with seed + {len(widths) - 1})",
             f"seed={SEEDS - len(widths)} at most for {len(widths)} layers",
         )
+    k = check_lut_inputs(n_inputs, where)
     sizes = [n_in, *widths]
     if all(is_count(n) for n in sizes):  # else lut_layer says what is wrong
-        check_memory(where, network_bytes(sizes, relax), "fewer or narrower layers")
+        check_memory(where, network_bytes(sizes, relax, k), "fewer or narrower layers")
     layers = [
-        lut_layer(a, b, seed=seed + i, name=f"{name}.{i}", relax=relax, wiring=wiring)
+        lut_layer(a, b, seed=seed + i, name=f"{name}.{i}", relax=relax, wiring=wiring,
+                  n_inputs=k, wiring_relax=wiring_relax, init=init)
         for i, (a, b) in enumerate(zip(sizes, widths, strict=False))
     ]
     if n_classes is None:
@@ -349,15 +424,15 @@ def network(
     return Diagram.then(Id(bits(n_in)), *layers, group_sum(widths[-1], n_classes, tau))
 
 
-def network_bytes(sizes: Sequence[int], relax: str = "sin") -> int:
+def network_bytes(sizes: Sequence[int], relax: str = "sin", n_inputs: int = 2) -> int:
     """About how much memory a network of lut layers ``sizes[0] -> sizes[1] ->
     ...`` needs to exist: every layer's wiring and float32 tables (16 logits
-    per gate for ``softmax``/``gumbel``, else 4), and the largest transient of
-    drawing one layer's wiring."""
-    per_gate = 4 * (16 if relax in GATE_CHOICES else 4)
+    per gate for ``softmax``/``gumbel``, else ``2^n_inputs``), and the largest
+    transient of drawing one layer's wiring."""
+    per_gate = 4 * (16 if relax in GATE_CHOICES else 1 << n_inputs)
     kept, peak = 0, 0
     for a, b in zip(sizes, sizes[1:], strict=False):
-        k, p = wiring_bytes(int(a), int(b))
+        k, p = wiring_bytes(int(a), int(b), n_inputs)
         kept, peak = kept + k + per_gate * int(b), max(peak, p)
     return kept + peak
 

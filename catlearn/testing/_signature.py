@@ -145,9 +145,10 @@ def smooth_signature(
     and dense layers between every two sizes; on ``bits(n)`` wires, ``n`` in
     ``logic_sizes``, the logic generators of :func:`boolean_signature`
     (relaxed: bits carry floats in [0, 1], LUT tables are raw reals squashed
-    into [0, 1]), lut layers with difflogic's 16-gate softmax tables, and
-    the read-out ``group_sum`` from ``bits(n)`` to every ``real(k)`` with
-    ``k`` dividing ``n`` (temperature 2)."""
+    into [0, 1]), lut layers with difflogic's 16-gate softmax tables, a
+    ``select`` relaxed by a softmax over the indices, and the read-out
+    ``group_sum`` from ``bits(n)`` to every ``real(k)`` with ``k`` dividing
+    ``n`` (temperature 2)."""
     gens: list[Generator] = []
     for n in sizes:
         for act in nn.ACTIVATIONS:
@@ -168,6 +169,9 @@ def smooth_signature(
         for m in logic_sizes:
             make = partial(_lut_layer, n, m, relax="softmax")
             gens.append(Generator(f"softmax_luts{n}x{m}", bits(n), bits(m), make))
+    for n in sorted(logic_sizes)[-1:]:  # learned wiring relaxed by a softmax
+        make = partial(_select, n, n, relax="softmax")
+        gens.append(Generator(f"select{n}x{n}softmax", bits(n), bits(n), make))
     for n in logic_sizes:  # the encoder, relaxed by a sigmoid (tau > 0)
         if n in sizes:
             table = [[0.5 * i - 0.25] for i in range(n)]
@@ -196,8 +200,11 @@ def _bits_param(n: int, name: str) -> Diagram:
     return Param(name, bits(n))
 
 
-def _lut_layer(n: int, m: int, name: str, relax: str = "sin") -> Diagram:
-    return logic.lut_layer(n, m, seed=n * 7 + m, name=name, relax=relax)
+def _lut_layer(
+    n: int, m: int, name: str, relax: str = "sin", n_inputs: int = 2
+) -> Diagram:
+    return logic.lut_layer(n, m, seed=n * 7 + m, name=name, relax=relax,
+                           n_inputs=n_inputs)
 
 
 def _wired_lut_layer(n: int, m: int, name: str) -> Diagram:
@@ -210,10 +217,11 @@ def _wired_lut_layer(n: int, m: int, name: str) -> Diagram:
 def _logic_generators(sizes: Sequence[int]) -> list[Generator]:
     """Bitwise AND, OR, XOR, NOT on ``bits(n)``, a free ``bits(n)`` parameter,
     lut layers between every two sizes, at the largest size a lut layer with
-    given wiring, learned wiring (``select``), reshapes to and from
-    ``bits(1, n)``, ``tile`` to ``bits(2, n)``, ``or_pool`` of ``bits(1,
-    n)`` and a convolution of one gate over ``bits(1, n)``, and, on
-    ``bits(1)``, the gate ``lut`` and the constants ``ZERO`` and ``ONE``."""
+    given wiring, one of gates with 3 inputs, learned wiring (``select``), a
+    reshape to ``bits(1, n)``, ``tile`` to ``bits(2, n)``, ``or_pool`` of
+    ``bits(1, n)``, ``sort`` of ``bits(n)`` and a convolution of one gate over
+    ``bits(1, n)``, and, on ``bits(1)``, the gate ``lut`` and the constants
+    ``ZERO`` and ``ONE``."""
     gens: list[Generator] = []
     for n in sizes:
         for op in ("AND", "OR", "XOR", "NOT"):
@@ -231,12 +239,15 @@ def _logic_generators(sizes: Sequence[int]) -> list[Generator]:
     for n in sorted(sizes)[-1:]:
         make = partial(_wired_lut_layer, n, n)
         gens.append(Generator(f"wired_luts{n}x{n}", bits(n), bits(n), make))
+        make = partial(_lut_layer, n, n, n_inputs=3)
+        gens.append(Generator(f"luts{n}x{n}k3", bits(n), bits(n), make))
         make = partial(_select, n, n)
         gens.append(Generator(f"select{n}x{n}", bits(n), bits(n), make))
+        # one reshape: flatten is the same generator, reshape((1, n), (n,))
         gens.append(Generator.box(logic.reshape((n,), (1, n)), f"unflatten{n}"))
-        gens.append(Generator.box(logic.flatten(1, n), f"flatten{n}"))
         gens.append(Generator.box(logic.tile((n,), 2), f"tile{n}"))
         gens.append(Generator.box(logic.or_pool((1, n), n), f"or_pool{n}"))
+        gens.append(Generator.box(logic.sort(n), f"sort{n}"))
         if n >= 2:  # one gate shared by n - 1 positions (the Kernel fuses it)
             make = partial(_conv, n)
             gens.append(Generator(f"conv{n}", bits(1, n), bits(1, n - 1), make))
@@ -247,8 +258,8 @@ def _conv(n: int, name: str) -> Diagram:
     return logic.conv((1, n), channels=1, kernel=2, depth=1, seed=n, name=name)
 
 
-def _select(n: int, m: int, name: str) -> Diagram:
-    return logic.select(n, m, name=name)
+def _select(n: int, m: int, name: str, relax: str = "sin") -> Diagram:
+    return logic.select(n, m, name=name, relax=relax)
 
 
 def boolean_signature(sizes: Sequence[int] = (1, 3), max_wires: int = 3) -> Signature:

@@ -231,14 +231,14 @@ def _product(*factors: frozenset[tuple[int, int]]) -> frozenset[tuple[int, int]]
     return seen
 
 
-def _gates(tables: Support, a: Support, b: Support) -> Support | None:
-    """Variables of LUT outputs ``Σ_r t_r m_r(a, b)``: each table entry
-    multiplies both inputs, so neither may share a variable with the other or
+def _gates(tables: Support, *ins: Support) -> Support | None:
+    """Variables of LUT outputs ``Σ_r t_r m_r(a, b, ...)``: each table entry
+    multiplies every input, so none may share a variable with another or
     with the table."""
-    out = []
-    for g, (x, y) in enumerate(zip(a, b, strict=True)):
-        t = frozenset().union(*tables[4 * g : 4 * g + 4])
-        v = _product(t, x, y)
+    out, size = [], 1 << len(ins)
+    for g, xs in enumerate(zip(*ins, strict=True)):
+        t = frozenset().union(*tables[size * g : size * (g + 1)])
+        v = _product(t, *xs)
         if v is None:
             return None
         out.append(v)
@@ -252,9 +252,9 @@ def _products(box: Any, ins: list[Support]) -> Support | None:
 
 
 def _lut_layer_support(box: Any, ins: list[Support]) -> Support | None:
-    ia, ib = LutLayerSpec.of(box).wiring
     x = ins[1]
-    return _gates(ins[0], [x[i] for i in ia], [x[i] for i in ib])
+    wiring = LutLayerSpec.of(box).wiring
+    return _gates(ins[0], *([x[i] for i in side] for side in wiring))
 
 
 def _select_support(box: Any, ins: list[Support]) -> Support | None:
@@ -289,6 +289,7 @@ SUPPORT_RULES: dict[str, SupportRule] = {
     "reshape": lambda box, ins: ins[0],
     "tile": lambda box, ins: tiled(box, ins[0]),  # copies: a linear map
     "or_pool": lambda box, ins: _all([_product(*w) for w in pooled(box, ins[0])]),
+    "sort": lambda box, ins: _all([_product(*ins[0])] * len(ins[0])),  # all inputs
 }
 
 
