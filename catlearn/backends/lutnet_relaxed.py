@@ -20,7 +20,9 @@ row, the pairs that read it, padded), never a scatter-add; each pair's term
 ``dz[g] (alpha + beta x[partner])`` is gathered straight from ``dz`` and ``x``
 (``partner`` is the gate's other input), so no ``(n, batch)`` ``da``/``db`` is
 ever stored. The forward keeps only each layer's input; the reverse recomputes
-``a`` and ``b``.
+``a`` and ``b``. On a batch wider than :data:`TILE`, the ``"xla"`` reverse runs
+tile by tile, recomputing each tile's layer inputs from its columns of ``x``,
+so that they stay in cache.
 
 >>> import jax, jax.numpy as jnp, numpy as np
 >>> ia, ib = np.array([0, 1], np.int32), np.array([1, 2], np.int32)
