@@ -126,3 +126,23 @@ def test_bad_conv_layers_are_refused_with_a_fix(call, match):
     with pytest.raises(cl.TypeSpecError, match=match) as err:
         call()
     assert "Fix:" in str(err.value)
+
+
+def test_relaxed_kernel_fuses_a_conv_stack_through_pooling_into_one_step():
+    """Under ``Kernel(relaxed=True)`` the fused chain runs on through
+    ``or_pool`` (2x2 windows: two layers of OR gates) and the reshapes, so
+    conv, pool and the network after them are one step, with Smooth's values
+    and reverse derivative."""
+    d = model() >> cl.logic.network(6, [8], 2, seed=1, name="head")
+    R = cl.Kernel(relaxed=True)(d)
+    fused = [s.box.name for s in R.steps if s.box.name.startswith("fused")]
+    assert fused == ["fused_luts[60->48->24->12 or->6 or->8 | group_sum 2]"]
+    p = cl.Smooth()(d).init(jax.random.key(0))
+    x = (np.random.default_rng(0).random((150, 2, 6, 5)) < 0.5).astype(np.float32)
+    dy = np.random.default_rng(1).standard_normal((150, 2)).astype(np.float32)
+    np.testing.assert_allclose(R(p, x), cl.Smooth()(d)(p, x), rtol=1e-5, atol=1e-5)
+    got, want = R.reverse(p, (x,), (dy,)), cl.Smooth()(d).reverse(p, (x,), (dy,))
+    for name in p:
+        np.testing.assert_allclose(got[0][name], want[0][name], rtol=1e-4,
+                                   atol=1e-4, err_msg=name)
+    np.testing.assert_allclose(got[1][0], want[1][0], rtol=1e-4, atol=1e-5)

@@ -22,7 +22,8 @@ from catlearn.functors._smooth_logic import squash
 BACKENDS = {"xla": {}, "pallas": {"backend": "pallas", "block": 8}}
 # (n_in, widths, batch): odd sizes, a wide first layer (fan-in > 2), a narrow
 # one (inputs that no gate reads), several layers.
-CASES = [(7, [5, 9, 3], 13), (5, [33, 17], 9), (40, [11, 21, 19, 6], 5)]
+CASES = [(7, [5, 9, 3], 13), (5, [33, 17], 9), (40, [11, 21, 19, 6], 5),
+         (9, [12, 7], 150)]  # the last: the "xla" reverse in batch tiles
 
 
 def _network(n_in, widths, seed, relax="sin"):

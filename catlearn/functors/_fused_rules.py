@@ -9,9 +9,10 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from .._errors import SemanticsError
 from ..backends import bits as B
 from ._boolean import _lut_layer_forward, _lut_layer_reverse, _no_z2_reverse
-from ._fuse import Counts, FusedLayers
+from ._fuse import Counts, FusedLayers, OrGates
 from ._rule import Rule
 from ._smooth_logic import pullback, tables
 
@@ -29,6 +30,11 @@ def _backend_module(backend: str) -> Any:
 def boolean_rule(box: FusedLayers, backend: str, block: int | None) -> Rule:
     """Boolean's meaning of ``box`` on ``backend`` (``"cpu"``, ``"triton"``,
     ``"interpret"`` or ``"xla"``), ``block`` examples per tile or program."""
+    if len(box.luts) != len(box.layers):
+        raise SemanticsError(
+            f"{box.name}: the Boolean kernels run lut layers only, not fixed OR "
+            "layers. Fix: fuse for Boolean without LINKS (cl.Kernel() does)."
+        )
     wirings = box.wirings
     sizes = [s.n_out for s in box.layers]
     words = None if block is None else block // B.WORD
@@ -44,7 +50,7 @@ def boolean_rule(box: FusedLayers, backend: str, block: int | None) -> Rule:
         k = box.group[0] if box.group else None
         if backend == "xla":
             y = x
-            for layer, t in zip(box.layers, masks, strict=True):
+            for layer, t in zip(box.luts, masks, strict=True):
                 y = _lut_layer_forward(layer, t, y)[0][0]
             out = B.group_count(y, k).astype(jnp.float32) if k else y
         else:
@@ -68,7 +74,7 @@ def boolean_rule(box: FusedLayers, backend: str, block: int | None) -> Rule:
 def _xla_reverse(box: FusedLayers, tabs: list[Any], x: Any, dz: Any) -> tuple[Any, ...]:
     """The unfused reference: Boolean's layer rules, one after the other."""
     acts, res = [x], []
-    for spec, t in zip(box.layers, tabs, strict=True):
+    for spec, t in zip(box.luts, tabs, strict=True):
         (y,), r = _lut_layer_forward(spec, t.reshape(4 * spec.n_out, 1), acts[-1])
         acts.append(y)
         res.append((spec, r))
@@ -82,12 +88,15 @@ def _xla_reverse(box: FusedLayers, tabs: list[Any], x: Any, dz: Any) -> tuple[An
 def relaxed_rule(box: FusedLayers, options: dict[str, Any]) -> Rule:
     """Smooth's meaning of ``box``, features-first; ``options`` go to
     :func:`catlearn.backends.lutnet_relaxed.relaxed_forward` (``backend``,
-    ``block``, ``interpret``)."""
+    ``block``, ``interpret``). Fixed ``OR`` layers get the constant table
+    :attr:`OrGates.TABLE` and no cotangent."""
     from ..backends import lutnet_relaxed
 
     wirings = box.wirings
-    sizes = [s.n_out for s in box.layers]
-    relaxes = [s.relax for s in box.layers]
+    learned = [not isinstance(s, OrGates) for s in box.layers]
+    sizes = [s.n_out for s in box.luts]
+    relaxes = [s.relax for s in box.luts]
+    or_table = jnp.asarray(OrGates.TABLE, jnp.float32)
 
     def forward(box: FusedLayers, *ins: Any, key: Any = None) -> Any:
         *ws, x = ins
@@ -101,8 +110,13 @@ def relaxed_rule(box: FusedLayers, options: dict[str, Any]) -> Rule:
             ),
             strict=True,
         )
+        learned_tabs = iter(tabs)
+        every = [
+            next(learned_tabs) if own else jnp.broadcast_to(or_table, (s.n_out, 4))
+            for s, own in zip(box.layers, learned, strict=True)
+        ]
         y, res = lutnet_relaxed.relaxed_forward_with_residuals(
-            x.T, list(tabs), wirings, **options
+            x.T, every, wirings, **options
         )
         if box.group:
             k, tau = box.group
@@ -111,20 +125,19 @@ def relaxed_rule(box: FusedLayers, options: dict[str, Any]) -> Rule:
             out = jnp.sum(groups, axis=1).T / tau
         else:
             out = y.T
-        return (out,), (tabs, auxs, res, y.shape)
+        return (out,), (every, auxs, res, y.shape)
 
     def reverse(box: FusedLayers, r: Any, dz: Any) -> tuple[Any, ...]:
-        tabs, auxs, res, shape = r
+        every, auxs, res, shape = r
         if box.group:
             k, tau = box.group
             dy = jnp.repeat(dz.T / tau, shape[0] // k, axis=0)
         else:
             dy = dz.T
-        dtabs, dx = lutnet_relaxed.relaxed_reverse(
-            res, list(tabs), wirings, dy, **options
-        )
+        dtabs, dx = lutnet_relaxed.relaxed_reverse(res, every, wirings, dy, **options)
+        own = [dt for dt, keep in zip(dtabs, learned, strict=True) if keep]
         dws = [
-            pullback(rl, a, dt) for rl, a, dt in zip(relaxes, auxs, dtabs, strict=True)
+            pullback(rl, a, dt) for rl, a, dt in zip(relaxes, auxs, own, strict=True)
         ]
         return (*dws, dx.T)
 

@@ -220,6 +220,7 @@ class RelaxedKernel(Kernel, Smooth):
     BACKENDS = ("triton", "interpret", "pallas", "xla")
     RELAXED = True
     SHARED_TABLES = True  # fuse tables shared by positions (cl.logic.conv)
+    LINKS = ("reshape", "or_pool")  # a fused chain runs on through these
 
     @property
     def resolved_backend(self) -> str:
@@ -237,7 +238,7 @@ class RelaxedKernel(Kernel, Smooth):
 
     def is_stochastic(self, box: Any) -> bool:
         if isinstance(box, FusedLayers):
-            return any(s.relax == "gumbel" for s in box.layers)
+            return any(s.relax == "gumbel" for s in box.luts)
         return super().is_stochastic(box)
 
 
