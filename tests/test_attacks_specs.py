@@ -153,6 +153,8 @@ def test_every_library_box_passes_its_check():
     made += [cl.logic.lut_layer(5, 3, wiring="learned"), cl.logic.flatten(2, 2)]
     made += [cl.nn.reshape((6,), (2, 3)), cl.logic.conv((2, 4), 2, kernel=2)]
     made += [cl.logic.or_pool((2, 4), 2), cl.logic.thermometer(thresholds=[[0.5]])]
+    made += [cl.logic.sort(3), cl.logic.lut_layer(5, 2, n_inputs=4)]
+    made += [cl.logic.select(5, 2, relax="softmax")]
     for relax in ("sin", "sigmoid", "softmax", "gumbel"):
         made.append(cl.logic.network(6, [8, 6], 3, seed=2**63 - 2, relax=relax))
     seen = set()

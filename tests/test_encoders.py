@@ -109,3 +109,29 @@ def test_level_order_makes_channels_of_an_image():
     (_, dxs) = cl.Smooth()(soft).reverse({}, (x,), (dy,))
     np.testing.assert_allclose(np.asarray(dxs[0]), np.asarray(pullback(dy)[0]),
                                rtol=1e-5, atol=1e-6)
+
+
+def test_discretize_a_diagram_mixing_smooth_and_logic_boxes():
+    """Only bits parameters have a discrete reading: discretize and relax keep
+    the real ones, the logic part runs exactly under Smooth, and Boolean
+    refuses the smooth box with a fix."""
+    head = cl.nn.dense(4, 4, "tanh", name="lin")
+    tail = cl.logic.thermometer(thresholds=[[-0.2, 0.3]] * 4)
+    tail = tail >> cl.logic.network(8, [8], 2, tau=1.0)
+    d = head >> tail
+    smooth = cl.Smooth()(d).init(jax.random.key(0))
+    hard = cl.discretize(d, smooth)
+    assert sorted(hard) == sorted(smooth)
+    for name in head.params:
+        np.testing.assert_array_equal(np.asarray(hard[name]), np.asarray(smooth[name]))
+    assert hard["net.0.table"].dtype == bool
+    again = cl.relax(d, hard)
+    for name in head.params:
+        np.testing.assert_array_equal(np.asarray(again[name]), np.asarray(smooth[name]))
+    x = np.random.default_rng(3).normal(size=(40, 4)).astype(np.float32)
+    h = cl.Smooth()(head)({n: smooth[n] for n in head.params}, x)
+    logic = {n: hard[n] for n in tail.params}
+    exact = np.asarray(cl.Boolean()(tail)(logic, np.asarray(h)))
+    np.testing.assert_allclose(np.asarray(cl.Smooth()(d)(again, x)), exact, atol=1e-5)
+    with pytest.raises(cl.SemanticsError, match=r"real wire .*'lin\..*Fix: .*cl.relax"):
+        cl.Boolean()(d)

@@ -67,8 +67,8 @@ def test_exactly_two_of_six_is_learned_through_a_sort():
     Xt, yt = cl.datasets.load_monk(2, "test")
     body = cl.logic.select(17, 6, name="pick", relax="softmax") >> cl.logic.sort(6)
     for seed in range(3):  # restarts, chosen by the training accuracy
-        net = body >> cl.logic.network(6, [16], 2, seed=seed, name="out", tau=1.0,
-                                       init="normal")
+        net = body >> cl.logic.network(6, [8], 2, seed=seed, name="out", tau=1.0,
+                                       init="normal", n_inputs=6)
         res = cl.fit(net, (X, y), optimiser=cl.optim.adam(0.05), epochs=150,
                      batch_size=32, seed=seed, progress=False)
         params = cl.discretize(net, res.params)

@@ -18,7 +18,7 @@ them) stay as they are.
 >>> layer = cl.Box("lut_layer", cl.bits(12) @ cl.bits(4), cl.bits(3),
 ...                data=cl.diagrams.spec(n_in=4, n_out=3, seed=0, relax="sin"))
 >>> LutLayerSpec.of(layer)
-LutLayerSpec(n_in=4, n_out=3, seed=0, relax='sin', indices=None)
+LutLayerSpec(n_in=4, n_out=3, seed=0, relax='sin', indices=None, k=2)
 >>> LutLayerSpec.of(layer).to_data() == layer.data
 True
 >>> try:

@@ -41,7 +41,7 @@ def wiring(
     take hours or more memory than is free raise ``ShapeError`` first.
 
     >>> [a.tolist() for a in wiring(5, 2, seed=1, n_inputs=3)]
-    [[4, 2], [3, 0], [1, 4]]
+    [[0, 3], [1, 2], [3, 4]]
     """
     where = f"wiring({n_in!r}, {n_out!r}, {seed!r})"
     for what, n in (("n_in", n_in), ("n_out", n_out)):

@@ -116,7 +116,10 @@ class Functor:
             raise SemanticsError(
                 f"{self!r} cannot interpret the {wire.kind} wire {wire!r} of "
                 f"{where}: it interprets {self.KINDS} wires only. Fix: use a "
-                f"functor that interprets {wire.kind} wires, or convert the wire."
+                f"functor that interprets {wire.kind} wires (a diagram mixing "
+                "smooth and logic boxes runs under cl.Smooth(), its logic part "
+                "exact with cl.relax(diagram, cl.discretize(diagram, params))), "
+                "run the part with bits wires alone, or convert the wire."
             )
 
     def check_input_wire(self, wire: Wire, where: str) -> None:

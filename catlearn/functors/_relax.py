@@ -11,6 +11,12 @@ to logits ``+100`` for its gate and ``-100`` for the other 15 (a softmax
 exactly one-hot in float32).
 ``discretize(d, relax(d, p)) == p`` for every Boolean parameter dict ``p``.
 
+A diagram may mix smooth boxes and logic boxes (``cl.nn.linear`` before a
+``cl.logic.thermometer``, say): only ``bits`` parameters have a discrete
+reading, so both directions keep every ``real`` parameter as it is. The
+discretized logic part then runs exactly under ``cl.relax`` and ``Smooth``;
+``Boolean`` refuses the real boxes, naming them (run the logic part alone).
+
 Each side checks that it got the other side's parameters: ``relax`` takes bool
 arrays (or ints holding only 0 and 1), ``discretize`` float ones; anything else
 is a ``ParamError`` naming the parameter (a float table passed to ``relax``
@@ -26,7 +32,7 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from .._errors import ParamError, SemanticsError
+from .._errors import ParamError
 from ..diagrams import GATE_CHOICES, ParamSpec, gate_tables, param_boxes
 from ._smooth import Smooth
 
@@ -44,17 +50,13 @@ def _bits_params(
         )
     for name, box in param_boxes(diagram).items():
         wire = box.cod.inside[0]
-        if wire.kind != "bits":
-            raise SemanticsError(
-                f"{what}: parameter {name!r} is a {wire!r} wire, which has no "
-                "Boolean reading. Fix: discretize only diagrams whose parameters "
-                "are bits (e.g. cl.logic networks)."
-            )
         if name not in params:
             raise ParamError(
                 f"{what}: parameter {name!r} ({wire!r}) is missing from the params "
                 f"dict, which has {sorted(params)}."
             )
+        if wire.kind != "bits":  # no discrete reading: kept (see the docstring)
+            continue
         value = np.asarray(params[name])
         problem = _kind_problem(what, name, wire, value, smooth)
         if problem is not None:
@@ -118,9 +120,18 @@ def _kind_problem(
     )
 
 
+def _real_params(diagram: Any, params: Any) -> dict[str, Any]:
+    """The parameters on ``real`` wires, which have no discrete reading."""
+    if not isinstance(params, Mapping):
+        return {}  # _bits_params says what is wrong
+    return {name: params[name] for name, box in param_boxes(diagram).items()
+            if box.cod.inside[0].kind != "bits" and name in params}
+
+
 def discretize(diagram: Any, smooth_params: dict[str, Any]) -> dict[str, Any]:
-    """Smooth parameters -> Boolean ones: each relaxed table entry > 1/2."""
-    out = {}
+    """Smooth parameters -> Boolean ones: each relaxed table entry > 1/2;
+    ``real`` parameters kept as they are."""
+    out = _real_params(diagram, smooth_params)
     for name, box, w in _bits_params(diagram, smooth_params, "discretize", True):
         how = ParamSpec.of(box).relax
         if how in GATE_CHOICES and len(box.cod.inside[0].shape) == 2:  # a select's
@@ -140,8 +151,9 @@ def discretize(diagram: Any, smooth_params: dict[str, Any]) -> dict[str, Any]:
 
 
 def relax(diagram: Any, boolean_params: dict[str, Any]) -> dict[str, Any]:
-    """Boolean parameters -> Smooth ones whose relaxed tables are exactly 0/1."""
-    out = {}
+    """Boolean parameters -> Smooth ones whose relaxed tables are exactly 0/1;
+    ``real`` parameters kept as they are."""
+    out = _real_params(diagram, boolean_params)
     for name, box, b in _bits_params(diagram, boolean_params, "relax", False):
         how = ParamSpec.of(box).relax
         if how in GATE_CHOICES and len(box.cod.inside[0].shape) == 2:  # a select's

@@ -24,7 +24,9 @@ loudly (:class:`CoverageError`): the laws would never see it.
 ...                  lambda box, x, dy: (2 * x * dy,))
 >>> F = cl.Smooth().extend({"square": square})
 >>> box = cl.Box("square", cl.real(2), cl.real(2))
->>> report = check_functor(F, [box], examples=1, laws=["chain rule"])
+>>> small = cl.testing.smooth_signature(sizes=(2,), logic_sizes=())  # quicker
+>>> report = check_functor(F, [box], examples=1, laws=["chain rule"],
+...                        signature=small)
 >>> report.ok, report.results[0].law
 (True, 'every generator: alone, fed by parameters, repeated')
 >>> wrong = cl.Rule(lambda box, x: ((x * x,), x), lambda box, x, dy: (x * dy,))
