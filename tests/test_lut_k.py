@@ -170,6 +170,10 @@ def test_six_input_gates_cost_one_lut6_each():
                     data=LutLayerSpec(4, 2, 0, "sin", None, 3).to_data()),
      r"a table bits\(16\)"),
     (lambda: cl.logic.network(4, [4], 2, n_inputs=0), "n_inputs=0 must be an int"),
+    (lambda: cl.logic.lut_layer(4, 2, wiring_relax="softmax"),
+     "wiring_relax='softmax' relaxes learned wiring"),
+    (lambda: cl.logic.network(4, [4], 2, wiring_relax="softmax"),
+     "wiring_relax='softmax' relaxes learned wiring"),
 ])
 def test_bad_k_input_layers_are_refused_with_a_fix(call, match):
     with pytest.raises(cl.CatlearnError, match=match) as info:

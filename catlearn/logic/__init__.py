@@ -203,6 +203,12 @@ def lut_layer(
             f"but n_inputs={k}. Fix: relax='sin' or 'sigmoid' for gates of more "
             "inputs."
         )
+    if wiring_relax is not None and wiring != "learned":
+        raise TypeSpecError(
+            f"lut_layer: wiring_relax={wiring_relax!r} relaxes learned wiring, "
+            f"but wiring={_short(wiring)}. Fix: wiring='learned', or leave "
+            "wiring_relax out."
+        )
     if isinstance(wiring, str):
         if wiring == "learned":
             return _learned_layer(n_in, n_out, name, relax, k, wiring_relax, init)
@@ -230,6 +236,11 @@ def lut_layer(
         data=spec.to_data(),
     )
     return (_table(name, n_out, relax, spec.entries, init) @ bits(n_in)) >> box
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _learned_layer(
