@@ -324,6 +324,23 @@ class _RelaxedForwardScaled(cl.RelaxedKernel):
         return Rule(forward, rule.reverse, keyed=True)
 
 
+class _RelaxedOrAsXor(cl.RelaxedKernel):
+    """The fixed OR layers of a fused chain (an or_pool linked into it) read
+    the table of XOR."""
+
+    def fused_rule(self, box: Any) -> Rule:
+        from catlearn.functors import _fuse
+
+        shipped = _fuse.OrGates.TABLE
+        _fuse.OrGates.TABLE = (0.0, 1.0, 1.0, 0.0)  # read when the rule is made
+        try:
+            return super().fused_rule(box)
+        finally:
+            _fuse.OrGates.TABLE = shipped
+
+
+mutant("relaxed_kernel_or_link_as_xor", _RelaxedOrAsXor(),
+       "a fused chain's linked or_pool computes XOR (forward and reverse agree)")
 mutant("relaxed_kernel_dx_sign", _RelaxedDxSign(),
        "fused relaxed reverse: input cotangent with its sign flipped")
 mutant("relaxed_kernel_tables_doubled", _RelaxedTablesDoubled(),

@@ -146,7 +146,8 @@ def smooth_signature(
     ``logic_sizes``, the logic generators of :func:`boolean_signature`
     (relaxed: bits carry floats in [0, 1], LUT tables are raw reals squashed
     into [0, 1]), lut layers with difflogic's 16-gate softmax tables, a
-    ``select`` relaxed by a softmax over the indices, and the read-out
+    ``select`` relaxed by a softmax over the indices, a convolution then OR
+    pooling (one fused step under ``Kernel(relaxed=True)``), and the read-out
     ``group_sum`` from ``bits(n)`` to every ``real(k)`` with ``k`` dividing
     ``n`` (temperature 2)."""
     gens: list[Generator] = []
@@ -169,6 +170,8 @@ def smooth_signature(
         for m in logic_sizes:
             make = partial(_lut_layer, n, m, relax="softmax")
             gens.append(Generator(f"softmax_luts{n}x{m}", bits(n), bits(m), make))
+    if logic_sizes:  # a conv then OR pooling: Kernel(relaxed) fuses them in one step
+        gens.append(Generator("conv_pool3", bits(1, 3), bits(1), _conv_pool))
     for n in sorted(logic_sizes)[-1:]:  # learned wiring relaxed by a softmax
         make = partial(_select, n, n, relax="softmax")
         gens.append(Generator(f"select{n}x{n}softmax", bits(n), bits(n), make))
@@ -256,6 +259,13 @@ def _logic_generators(sizes: Sequence[int]) -> list[Generator]:
 
 def _conv(n: int, name: str) -> Diagram:
     return logic.conv((1, n), channels=1, kernel=2, depth=1, seed=n, name=name)
+
+
+def _conv_pool(name: str) -> Diagram:
+    """A conv, OR pooling and a gate: one fused chain under Kernel(relaxed)."""
+    conv = logic.conv((1, 3), channels=1, kernel=2, depth=1, seed=3, name=f"{name}.c")
+    pooled = conv >> logic.or_pool((1, 2), 2) >> logic.flatten(1, 1)
+    return pooled >> logic.lut_layer(1, 1, name=f"{name}.g", wiring=([0], [0]))
 
 
 def _select(n: int, m: int, name: str, relax: str = "sin") -> Diagram:
