@@ -34,6 +34,10 @@ def _runs():
             data=(X.astype(np.float32), y),
             semantics=cl.Smooth(),
             optimiser=cl.optim.adam(0.05),
+            # the circuit's scores every epoch, so that a run in parts records
+            # the same rows as one run (by default only a fit's last epoch has
+            # them, and each part is a fit)
+            score="epoch",
         ),
         "rda": dict(
             data=(X, y),

@@ -68,7 +68,7 @@ def plot_history(
     from matplotlib.ticker import MaxNLocator
 
     panels = [
-        (title_, [(k, label) for k, label in series if k in history[0]])
+        (title_, [(k, label) for k, label in series if any(k in r for r in history)])
         for title_, series in _PANELS
     ]
     panels = [p for p in panels if p[1]]
@@ -80,7 +80,7 @@ def plot_history(
             ax.plot(
                 epochs,
                 [row.get(key, float("nan")) for row in history],
-                marker="o" if len(history) < 30 else None,
+                marker="o" if sum(key in r for r in history) < 30 else None,
                 markersize=3,
                 label=label,
             )

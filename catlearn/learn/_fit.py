@@ -15,12 +15,13 @@ import numpy as np
 
 from .._errors import ShapeError
 from ..functors import Functor, Program, Smooth, native
+from . import _cache
 from ._checkpoint import State, fingerprint
 from ._checkpoint import read as read_checkpoint
 from ._curves import plot_history
 from ._evaluate import check_data
 from ._guard import MODES
-from ._loop import Run, epoch_scores
+from ._loop import Run, epoch_scores, gathering
 from ._parallel import DataParallel
 from ._paths import run_paths
 from ._training import Step as Step
@@ -66,6 +67,7 @@ def fit(
     resume: str | os.PathLike[str] | None = None,
     mesh: Any = None,
     on_nonfinite: str = "raise",
+    score: str = "end",
 ) -> FitResult:
     """Train ``diagram`` on ``data = (X, Y)`` by minibatches, shuffled each epoch.
 
@@ -108,11 +110,27 @@ def fit(
     - ``optimiser``: a ``cl.optim`` optimiser, or any optax transformation
       (wrapped by ``cl.optim.from_optax``; line searches such as
       ``optax.lbfgs()`` get the loss and ``value_fn`` they need).
+    - ``score``: when a logic network under ``Smooth`` scores its circuit on
+      the training set (``discrete_accuracy``, ``discretization_gap``: a
+      pass over the training data, relaxed and discretized): ``"end"``
+      (default) after the last epoch, ``"epoch"`` after every epoch,
+      ``"none"`` never. The loss and accuracy of every epoch come from
+      running sums over its steps (no extra pass); validation data, when
+      given, is scored after every epoch.
+    - The compiled step is kept for later calls (``catlearn.learn._cache``):
+      a second ``fit`` of the same diagram, semantics, loss and optimiser
+      settings does not compile again.
     - ``mesh``: a ``jax.sharding.Mesh``; the batch is sharded over its
       devices, parameters replicated, and the reductions become XLA
       collectives (``catlearn.learn._parallel``).
     """
     _check_settings(batch_size, checkpoint_every, epochs, on_nonfinite)
+    if score not in SCORES:
+        raise ShapeError(
+            f"fit: score must be one of {SCORES}, got {score!r}. Fix: score='end' "
+            "(the circuit's training scores after the last epoch), 'epoch' (after "
+            "every epoch) or 'none'."
+        )
     seed = check_seed(seed, "fit", "seed")
     paths = run_paths("fit", {}, plot=plot, checkpoint=checkpoint, resume=resume)
     plot, checkpoint, resume = paths["plot"], paths["checkpoint"], paths["resume"]
@@ -130,10 +148,17 @@ def fit(
     params = program.init(key) if params is None else _copy(program, params)
     opt_state = optimiser.init(params)
     step, targets = learning.step(loss, y)
+    names = list(params)
+    cache_key = None if mesh is not None else _cache.key(
+        program, learning, loss, optimiser, names, on_nonfinite)
+    compiled = _cache.lookup(cache_key)
+    if compiled is None and cache_key is not None:
+        compiled = jax.jit(gathering(step, names, stop=on_nonfinite == "raise"))
+        _cache.store(cache_key, compiled)
     run = Run(
         step=step,
         data=(xs, targets),
-        scores=epoch_scores(learning, loss, (xs, y), validation, batch_size),
+        scores=epoch_scores(learning, loss, (xs, y), validation, batch_size, score),
         noise=jax.random.fold_in(key, 1) if program.stochastic else None,
         batch_size=batch_size,
         place=None if mesh is None else DataParallel(mesh),
@@ -141,6 +166,7 @@ def fit(
         checkpoint=checkpoint,
         checkpoint_every=checkpoint_every,
         on_nonfinite=on_nonfinite,
+        compiled=compiled,
     )
     rng = np.random.default_rng(seed)
     state = State(params, opt_state, 0, 0, dict(rng.bit_generator.state), (0,) * 4)
@@ -158,6 +184,7 @@ def fit(
     return result
 
 
+SCORES = ("end", "epoch", "none")
 SEEDS = 2**32  # a seed is an int in [0, 2**32): JAX keeps 32 bits of it
 
 

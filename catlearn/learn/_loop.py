@@ -29,7 +29,7 @@ class Run:
 
     step: Callable[..., tuple[Any, ...]]
     data: tuple[tuple[np.ndarray, ...], np.ndarray]
-    scores: Callable[[Any, Any, int], dict[str, float]]
+    scores: Callable[[Any, Any, int, bool], dict[str, float]]
     noise: Any
     batch_size: int
     place: DataParallel | None
@@ -38,14 +38,23 @@ class Run:
     checkpoint_every: int | None
     on_nonfinite: str = "raise"
     fingerprint: dict[str, Any] = field(default_factory=dict)
+    compiled: Callable[..., tuple[Any, ...]] | None = None  # the cached jitted step
 
     def __call__(self, state: State, epochs: int, progress: bool) -> State:
         _check_epochs(state, epochs)
-        (xs, y), n, size = self.data, self.data[1].shape[0], self.batch_size
+        xs: tuple[Any, ...] = self.data[0]
+        y: Any = self.data[1]
+        n, size = y.shape[0], self.batch_size
         place, skip = self.place, self.on_nonfinite == "skip"
         names = list(state.params)
-        step = guard(self.step, names, stop=not skip)
-        jitted = jax.jit(step) if place is None else place.jit(step)
+        jitted = self.compiled
+        if jitted is None:
+            step = gathering(self.step, names, stop=not skip)
+            jitted = jax.jit(step) if place is None else place.jit(step)
+        # the data goes to the device once; each step gathers its batch there
+        resident = place is None and sum(a.nbytes for a in (*xs, y)) <= RESIDENT
+        if resident:
+            xs, y = tuple(jnp.asarray(x) for x in xs), jnp.asarray(y)
         params, opt_state = state.params, state.opt_state
         if place is not None:
             params, opt_state = place.replicate((params, opt_state))
@@ -59,26 +68,32 @@ class Run:
             # running sums stay on the device: no sync per batch
             total, correct, seen, skipped = state.sums if first else (0, 0, 0, 0)
             faults = Faults.none(len(names))._replace(skipped=jnp.int32(skipped))
+            sums = (jnp.asarray(total, jnp.result_type(float)),
+                    jnp.asarray(correct, jnp.int32), jnp.asarray(seen, jnp.int32))
             if place is not None:
-                faults = place.replicate(faults)
+                faults, sums = place.replicate((faults, sums))
             for lo in range(first, n, size):
                 idx = order[lo : lo + size]
-                batch = (tuple(x[idx] for x in xs), y[idx])
-                if place is not None:
-                    batch = (tuple(map(place.batch, batch[0])), place.batch(batch[1]))
-                args: tuple[Any, ...] = (params, opt_state, faults, epoch, lo, *batch)
+                if resident:
+                    batch: tuple[Any, ...] = (idx, xs, y)
+                else:
+                    picked = (tuple(x[idx] for x in xs), y[idx])
+                    if place is not None:
+                        picked = (tuple(map(place.batch, picked[0])),
+                                  place.batch(picked[1]))
+                    batch = (np.arange(len(idx)), *picked)
+                args: tuple[Any, ...] = (params, opt_state, faults, sums, epoch, lo,
+                                         *batch)
                 if self.noise is not None:  # one key per step: (epoch, first example)
                     noise = jax.random.fold_in(self.noise, epoch)
                     args += (jax.random.fold_in(noise, lo),)
-                params, opt_state, faults, value, right, kept = jitted(*args)
-                total, correct, seen = total + value, correct + right, seen + kept
+                params, opt_state, faults, sums = jitted(*args)
                 state.steps += 1
                 every = self.checkpoint_every
                 mid = every is not None and state.steps % every == 0 and lo + size < n
                 if not skip and (mid or state.steps % 64 == 0):
                     self._check(faults, params, opt_state, state.history)
                 if mid:
-                    sums = (total, correct, seen, faults.skipped)
                     self._save(
                         State(
                             params,
@@ -86,16 +101,17 @@ class Run:
                             epoch,
                             lo + size,
                             rng_state,
-                            sums,
+                            (*sums, faults.skipped),
                             state.history,
                             state.steps,
                         )
                     )
             if not skip:
                 self._check(faults, params, opt_state, state.history)
+            total, correct, seen = sums
             examples = max(int(seen), 1)
             row = {"epoch": float(epoch + 1), "loss": float(total) / examples}
-            row.update(self.scores(params, correct, examples))
+            row.update(self.scores(params, correct, examples, epoch + 1 == epochs))
             if skip:
                 row["skipped"] = float(faults.skipped)
             row["seconds"] = time.perf_counter() - start
@@ -137,6 +153,32 @@ class Run:
             plot_history(state.history, self.plot)
 
 
+RESIDENT = 1 << 30  # bytes of training data kept on the device for a fit
+
+
+def gathering(
+    step: Callable[..., tuple[Any, ...]], names: list[str], stop: bool
+) -> Callable[..., tuple[Any, ...]]:
+    """The guarded step (:func:`catlearn.learn._guard.guard`) that picks its
+    batch itself and keeps the epoch's running sums: ``(params, state,
+    faults, sums, epoch, offset, idx, xs, y[, key]) -> (params, state,
+    faults, sums)``, the batch ``xs[idx], y[idx]`` gathered inside the
+    compiled step and ``sums = (loss * examples, correct, examples)`` of the
+    steps applied so far: one dispatch per step, no sync, the data on the
+    device once."""
+    guarded = guard(step, names, stop=stop)
+
+    def run(params: Any, state: Any, faults: Faults, sums: Any, epoch: Any,
+            offset: Any, idx: Any, xs: Any, y: Any, *key: Any) -> tuple[Any, ...]:
+        batch = (tuple(x[idx] for x in xs), y[idx])
+        params, state, faults, *new = guarded(
+            params, state, faults, epoch, offset, *batch, *key)
+        sums = tuple(a + b.astype(a.dtype) for a, b in zip(sums, new, strict=True))
+        return params, state, faults, sums
+
+    return run
+
+
 def _check_epochs(state: State, epochs: int) -> None:
     """A resumed run may not ask for fewer epochs than its checkpoint has
     done: it would return the longer run (or half an epoch) as this one."""
@@ -162,11 +204,16 @@ def epoch_scores(
     data: tuple[tuple[np.ndarray, ...], np.ndarray],
     validation: tuple[tuple[np.ndarray, ...], np.ndarray] | None,
     batch_size: int,
-) -> Callable[[Any, Any, int], dict[str, float]]:
+    when: str = "end",
+) -> Callable[[Any, Any, int, bool], dict[str, float]]:
     """The end-of-epoch history entries besides the loss: ``scores(params,
-    correct, examples)``, ``correct`` of the epoch's ``examples`` (those of
-    the steps applied) predicted right; with
-    validation data, the same scores prefixed ``val_``."""
+    correct, examples, last)``, ``correct`` of the epoch's ``examples`` (those
+    of the steps applied) predicted right, ``last``: the fit's last epoch;
+    with validation data, the same scores prefixed ``val_`` (every epoch).
+    A logic network under ``Smooth`` also gets its circuit's training scores
+    (a pass over the training set, relaxed and discretized): ``when="end"``
+    after the last epoch only, ``"epoch"`` after every epoch, ``"none"``
+    never."""
     program = training.program
     # scored forward only, in batches of max(batch_size, 256) examples: about
     # as many activations alive as a training step (with its residuals) holds
@@ -174,9 +221,11 @@ def epoch_scores(
     has_accuracy = training.has_accuracy(loss)
     circuit = circuit_of(program) if has_accuracy else None
 
-    def scores(params: Any, correct: Any, examples: int) -> dict[str, float]:
+    def scores(
+        params: Any, correct: Any, examples: int, last: bool
+    ) -> dict[str, float]:
         row = {"accuracy": float(correct) / examples} if has_accuracy else {}
-        if circuit is not None:
+        if circuit is not None and (when == "epoch" or (when == "end" and last)):
             relaxed = evaluate_program(program, params, data, loss, size)["accuracy"]
             row.update(circuit_scores(circuit, params, data, loss, relaxed, size))
         if validation is not None:

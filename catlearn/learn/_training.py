@@ -41,6 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -112,12 +113,24 @@ def train_step(program: Program, loss: Loss, optimiser: Optimiser) -> Step:
     optimiser that ``wants_value`` (an optax line search, e.g. ``optax.lbfgs()``)
     also gets the loss ``value`` and ``value_fn``: the loss on this batch (and
     key) as a function of the parameters."""
-    optimiser = as_optimiser(optimiser, "train_step")
+    step = _lens_step(program, loss, as_optimiser(optimiser, "train_step"))
+
+    def public(
+        params: Any, opt_state: Any, x: Any, y: Any, key: Any = None
+    ) -> tuple[Any, Any, Any]:
+        return step(params, opt_state, x, y, key)[:3]
+
+    return public
+
+
+def _lens_step(program: Program, loss: Loss, optimiser: Any) -> Callable[..., Any]:
+    """:func:`train_step` that also returns the prediction (before the
+    update), so that a metric reads it instead of running the model again."""
     wants_value = getattr(optimiser, "wants_value", False)
 
     def step(
         params: Any, opt_state: Any, x: Any, y: Any, key: Any = None
-    ) -> tuple[Any, Any, Any]:
+    ) -> tuple[Any, Any, Any, Any]:
         xs = inputs(x)
         prediction, model_backward = program.lens(params, xs, key)
         value, loss_backward = loss.lens(prediction, y)
@@ -125,7 +138,7 @@ def train_step(program: Program, loss: Loss, optimiser: Optimiser) -> Step:
         dparams, _ = model_backward(dprediction)
         if not wants_value:
             params, opt_state = optimiser.update(dparams, opt_state, params)
-            return params, opt_state, value
+            return params, opt_state, value, prediction
 
         def value_fn(p: Any) -> Any:
             return loss.lens(program.apply(p, *xs, key=key), y)[0]
@@ -134,7 +147,7 @@ def train_step(program: Program, loss: Loss, optimiser: Optimiser) -> Step:
         params, opt_state = update(
             dparams, opt_state, params, value=value, value_fn=value_fn
         )
-        return params, opt_state, value
+        return params, opt_state, value, prediction
 
     return step
 
@@ -162,13 +175,17 @@ class GradientTraining:
                 "optimiser=cl.optim.rda() with loss=cl.losses.hamming, or "
                 "semantics=cl.Smooth()."
             )
-        step = train_step(program, loss, self.optimiser)
+        step = _lens_step(program, loss, as_optimiser(self.optimiser, "fit"))
 
         def step_with_metrics(
             p: Any, s: Any, x: Any, t: Any, k: Any = None
         ) -> tuple[Any, ...]:
-            correct = loss.n_correct(program.apply(p, *x), t)
-            p, s, value = step(p, s, x, t, k)
+            if program.stochastic:  # the accuracy of the noise-free model
+                prediction = program.apply(p, *x)
+                p, s, value, _ = step(p, s, x, t, k)
+            else:
+                p, s, value, prediction = step(p, s, x, t, k)
+            correct = loss.n_correct(jax.lax.stop_gradient(prediction), t)
             return p, s, value, jnp.zeros(()) if correct is None else correct
 
         return step_with_metrics, y
