@@ -349,6 +349,25 @@ mutant("relaxed_kernel_forward_halved", _RelaxedForwardScaled(),
        "fused relaxed forward halves the output")
 
 
+class _SmoothFusedDxSign(cl.Smooth):
+    """Smooth's own fused LUT chains (its default pass): the reverse returns
+    -dx. Caught by the jax oracle (jax.vjp differentiates the fused forward
+    itself), with no Kernel involved."""
+
+    def fused_rule(self, box: Any) -> Rule:
+        rule = super().fused_rule(box)
+
+        def reverse(box: Any, res: Any, dz: Any) -> Any:
+            *dws, dx = rule.reverse(box, res, dz)
+            return (*dws, -dx)
+
+        return Rule(rule.forward, reverse, keyed=True)
+
+
+mutant("smooth_fused_dx_sign", _SmoothFusedDxSign(),
+       "Smooth's fused LUT chain: input cotangent with its sign flipped")
+
+
 # -- the repeat pass: a chain or a layer of one generator run as one step ----------
 def _wrong_pass(change: Any) -> Any:
     """The shipped repeat pass, then ``change`` applied to each step it made."""

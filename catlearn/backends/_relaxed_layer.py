@@ -97,10 +97,26 @@ def table_grad(d0: Array, d1: Array, d2: Array, d3: Array) -> Array:
     return jnp.stack([d0 - d1 - d2 + d3, d2 - d3, d1 - d3, d3], axis=1)
 
 
+# anf as a matrix: coefficients = s @ _ANF (columns c0, c1, c2, c3)
+_ANF = np.array([[1, -1, -1, 1], [0, 0, 1, -1], [0, 1, 0, -1], [0, 0, 0, 1]],
+                np.float32)
+
+
+def coefficients(s: Array) -> tuple[Array, Array, Array, Array]:
+    """:func:`~catlearn.backends.anf` of float tables ``(n, 4)``, computed as a
+    product with a 4 x 4 matrix. A dot is never fused into XLA's loops, so
+    the coefficients (and the relaxation that made ``s``, a sine) are
+    computed once per gate and stored; as elementwise code, XLA on CPU fuses
+    them into the next layer's row gathers and computes them again for every
+    example (about 4x slower)."""
+    c = jnp.dot(s, jnp.asarray(_ANF, s.dtype), precision=jax.lax.Precision.HIGHEST)
+    return c[:, 0], c[:, 1], c[:, 2], c[:, 3]
+
+
 def fan_coefficients(layer: Layer, s: Array) -> tuple[Array, Array]:
     """``(alpha, beta)``, each ``(n_in, k)``: fan-in entry ``(i, j)`` adds
     ``dz[gate] (alpha + beta x[partner])`` to ``dx[i]`` (zero for padding)."""
-    _, c1, c2, c3 = anf(s)
+    _, c1, c2, c3 = coefficients(s)
     zero = jnp.zeros((), s.dtype)
     g = layer.gate
     alpha = jnp.select([layer.side == 1, layer.side == 2], [c1[g], c2[g]], zero)
@@ -115,7 +131,7 @@ def _rows(x: Array, idx: np.ndarray) -> Array:
 def xla_layer_forward(layer: Layer, x: Array, s: Array) -> Array:
     """One layer's output ``(n_out, batch)`` from its input ``(n_in, batch)``."""
     a, b = _rows(x, layer.ia), _rows(x, layer.ib)
-    c0, c1, c2, c3 = (c[:, None] for c in anf(s))
+    c0, c1, c2, c3 = (c[:, None] for c in coefficients(s))
     return c0 + a * (c1 + c3 * b) + c2 * b
 
 
