@@ -19,7 +19,8 @@ from catlearn.functors._smooth_logic import squash
 
 # backend name -> options; "pallas" with small batch blocks, so that several
 # blocks and the padding of the last one are exercised.
-BACKENDS = {"xla": {}, "pallas": {"backend": "pallas", "block": 8}}
+BACKENDS = {"xla": {}, "pallas": {"backend": "pallas", "block": 8},
+            "cpu": {"backend": "cpu"}}  # "cpu": the C++ reverse
 # (n_in, widths, batch): odd sizes, a wide first layer (fan-in > 2), a narrow
 # one (inputs that no gate reads), several layers.
 CASES = [(7, [5, 9, 3], 13), (5, [33, 17], 9), (40, [11, 21, 19, 6], 5),
@@ -161,7 +162,25 @@ def test_backends_agree():
     _, tables, wirings, _ = _network(n_in, widths, seed=2)
     x = _inputs(n_in, batch, 2)
     ys = [lr.relaxed_forward(x, tables, wirings, **o) for o in BACKENDS.values()]
-    _close(ys[0], ys[1], 1e-6)
+    for y in ys[1:]:
+        _close(ys[0], y, 1e-6)
+    # and the reverses: the C++ kernel's against XLA's
+    y, res = lr.relaxed_forward_with_residuals(x, tables, wirings)
+    dy = jnp.asarray(np.random.default_rng(5).normal(size=y.shape), jnp.float32)
+    rev = [lr.relaxed_reverse(res, tables, wirings, dy, **o) for o in BACKENDS.values()]
+    for r in rev[1:]:
+        for a, b in zip(jax.tree.leaves(rev[0]), jax.tree.leaves(r), strict=True):
+            _close(a, b, 1e-5)
+
+
+def test_the_cpu_kernel_builds_here():
+    """The C++ reverse is the default on a CPU: where a compiler works (as in
+    CI), it must build, or the relaxed rule would silently stay on XLA."""
+    from catlearn.backends import lutnet_relaxed_cpu
+    from catlearn.functors._fused_rules import relaxed_backend
+
+    lutnet_relaxed_cpu.build()
+    assert relaxed_backend() == "cpu"
 
 
 def test_fan_in_lists_every_slot_once():

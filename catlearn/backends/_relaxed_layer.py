@@ -151,6 +151,31 @@ def xla_layer_reverse(
     return ds, dx
 
 
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
+def cpu_layer_reverse(
+    layer: Layer, x: Array, s: Array, dz: Array
+) -> tuple[Array, Array]:
+    """:func:`xla_layer_reverse` by the C++ kernel
+    (:mod:`catlearn.backends.lutnet_relaxed_cpu`): one pass over the gates.
+    Its own derivative (a reverse pass differentiated again: the laws RD.6
+    and RD.7, a Hessian-vector product) is that of :func:`xla_layer_reverse`,
+    the same function in XLA."""
+    from . import lutnet_relaxed_cpu
+
+    c = jnp.stack(coefficients(s), axis=1)
+    dx, sums = lutnet_relaxed_cpu.layer_reverse(x, dz, c, layer.ia, layer.ib)
+    return table_grad(sums[:, 0], sums[:, 1], sums[:, 2], sums[:, 3]), dx
+
+
+@cpu_layer_reverse.defjvp
+def _cpu_layer_reverse_jvp(
+    layer: Layer, primals: tuple[Array, ...], tangents: tuple[Array, ...]
+) -> tuple[Any, Any]:
+    out = cpu_layer_reverse(layer, *primals)
+    _, tangent = jax.jvp(lambda *a: xla_layer_reverse(layer, *a), primals, tangents)
+    return out, tangent
+
+
 # -- the Pallas backend --------------------------------------------------------------
 # Grid: (row blocks of ROWS gates or inputs) x (batch blocks of `block` columns).
 # Rows and batch are zero-padded to whole blocks. Triton rules kept: every

@@ -59,6 +59,7 @@ from ._lut import fan_in as fan_in
 from ._relaxed_layer import ROWS as ROWS
 from ._relaxed_layer import Layer as Layer
 from ._relaxed_layer import Wiring as Wiring
+from ._relaxed_layer import cpu_layer_reverse as cpu_layer_reverse
 from ._relaxed_layer import fan_coefficients as fan_coefficients
 from ._relaxed_layer import pallas_layer_forward as pallas_layer_forward
 from ._relaxed_layer import pallas_layer_reverse as pallas_layer_reverse
@@ -68,7 +69,7 @@ from ._relaxed_layer import xla_layer_forward as xla_layer_forward
 from ._relaxed_layer import xla_layer_reverse as xla_layer_reverse
 
 Array = Any
-BACKENDS = ("xla", "pallas")
+BACKENDS = ("xla", "pallas", "cpu")
 coefficients = anf  # a layer's ANF coefficients, by the name they had here
 
 
@@ -84,7 +85,7 @@ class Backend:
 
     def forward(self, layer: Layer, x: Array, s: Array) -> Array:
         match self.name:
-            case "xla":
+            case "xla" | "cpu":
                 return xla_layer_forward(layer, x, s)
             case _:
                 return pallas_layer_forward(layer, x, s, **self._options())
@@ -94,6 +95,10 @@ class Backend:
     ) -> tuple[Array, Array]:
         match self.name:
             case "xla":
+                return xla_layer_reverse(layer, x, s, dz)
+            case "cpu" if x.dtype == dz.dtype == jnp.float32:
+                return cpu_layer_reverse(layer, x, s, dz)
+            case "cpu":  # the C++ kernel is float32 only
                 return xla_layer_reverse(layer, x, s, dz)
             case _:
                 return pallas_layer_reverse(layer, x, s, dz, **self._options())
@@ -106,13 +111,14 @@ def backend_of(name: str, block: int | None, interpret: bool | None) -> Backend:
     """Check the options and fill in defaults. ``"pallas"`` takes ``block``
     (batch columns per program, a power of two; default 128) and ``interpret``
     (default: the interpreter exactly when JAX's default backend is the CPU)."""
-    if name == "xla":
+    if name in ("xla", "cpu"):
         if block is not None or interpret is not None:
             raise BackendError(
-                f"backend 'xla' takes no block or interpret (got block={block!r}, "
-                f"interpret={interpret!r}). Fix: drop them, or use backend='pallas'."
+                f"backend {name!r} takes no block or interpret (got block="
+                f"{block!r}, interpret={interpret!r}). Fix: drop them, or use "
+                "backend='pallas'."
             )
-        return Backend("xla")
+        return Backend(name)
     if name == "pallas":
         block = 128 if block is None else block
         if not isinstance(block, int) or block < 1 or block & (block - 1):

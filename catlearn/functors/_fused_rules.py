@@ -8,6 +8,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .._errors import SemanticsError
 from ..backends import bits as B
@@ -85,6 +86,17 @@ def _xla_reverse(box: FusedLayers, tabs: list[Any], x: Any, dz: Any) -> tuple[An
     return (*reversed(dts), dz)
 
 
+def relaxed_backend() -> str:
+    """The backend of a fused relaxed chain by default: ``"cpu"`` (the C++
+    reverse, :mod:`catlearn.backends.lutnet_relaxed_cpu`) when JAX runs on
+    the CPU and the kernel builds here, else ``"xla"``."""
+    if jax.default_backend() != "cpu":
+        return "xla"
+    from ..backends import lutnet_relaxed_cpu
+
+    return "cpu" if lutnet_relaxed_cpu.available() else "xla"
+
+
 def relaxed_rule(box: FusedLayers, options: dict[str, Any]) -> Rule:
     """Smooth's meaning of ``box``, features-first; ``options`` go to
     :func:`catlearn.backends.lutnet_relaxed.relaxed_forward` (``backend``,
@@ -121,8 +133,14 @@ def relaxed_rule(box: FusedLayers, options: dict[str, Any]) -> Rule:
         if box.group:
             k, tau = box.group
             # explicit sizes: an empty batch has y.shape[-1] == 0 (no -1)
-            groups = y.reshape(k, y.shape[0] // k, y.shape[-1])
-            out = jnp.sum(groups, axis=1).T / tau
+            # a product with the groups' 0/1 matrix, not a sum over a
+            # reshape: XLA on CPU fuses the last layer (its gathers) into a
+            # sum's loop, reading the rows down each column (3-5x the whole
+            # forward), and turns a product with a ones vector back into
+            # that sum; a 2-D dot reads y once
+            member = np.kron(np.eye(k), np.ones((1, y.shape[0] // k)))
+            out = jnp.dot(jnp.asarray(member, y.dtype), y,
+                          precision=jax.lax.Precision.HIGHEST).T / tau
         else:
             out = y.T
         return (out,), (every, auxs, res, y.shape)

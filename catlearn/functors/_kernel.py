@@ -64,7 +64,7 @@ from ..backends import bits as B
 from ._boolean import Boolean
 from ._functor import Functor
 from ._fuse import Counts, FusedLayers, fuse
-from ._fused_rules import boolean_rule, relaxed_rule
+from ._fused_rules import boolean_rule, relaxed_backend, relaxed_rule
 from ._repeat import repeat
 from ._rule import Rule
 from ._smooth import Smooth
@@ -217,7 +217,7 @@ class RelaxedKernel(Kernel, Smooth):
     pair (gradient descent on logic networks). Backends: ``"xla"`` (the
     default, any device), ``"pallas"``, ``"triton"``, ``"interpret"``."""
 
-    BACKENDS = ("triton", "interpret", "pallas", "xla")
+    BACKENDS = ("triton", "interpret", "pallas", "xla", "cpu")
     RELAXED = True
     SHARED_TABLES = True  # fuse tables shared by positions (cl.logic.conv)
     LINKS = ("reshape", "or_pool")  # a fused chain runs on through these
@@ -225,13 +225,14 @@ class RelaxedKernel(Kernel, Smooth):
     @property
     def resolved_backend(self) -> str:
         # "pallas" lowers for Triton but has not yet run on a GPU here
-        # (docs/benchmarks.md): opt in with backend="pallas".
-        return self.backend or "xla"
+        # (docs/benchmarks.md): opt in with backend="pallas". On a CPU where
+        # the C++ reverse builds, "cpu" (XLA's forward, the kernel's reverse).
+        return self.backend or relaxed_backend()
 
     def fused_rule(self, box: FusedLayers) -> Rule:
         backend = self.resolved_backend
-        if backend == "xla":
-            return relaxed_rule(box, {"backend": "xla"})
+        if backend in ("xla", "cpu"):
+            return relaxed_rule(box, {"backend": backend})
         interpret = {"pallas": None, "triton": False, "interpret": True}[backend]
         options = {"backend": "pallas", "block": self.block, "interpret": interpret}
         return relaxed_rule(box, options)

@@ -33,7 +33,7 @@ from ..diagrams import (
 from ._encoder_rules import SMOOTH_ENCODER_RULES
 from ._functor import Functor
 from ._fuse import FusedLayers, fuse
-from ._fused_rules import relaxed_rule
+from ._fused_rules import relaxed_backend, relaxed_rule
 from ._program import Program
 from ._repeat import repeat
 from ._rule import Rule
@@ -132,8 +132,9 @@ class Smooth(Functor):
 
     def fused_rule(self, box: FusedLayers) -> Rule:
         """The rule of a fused chain (:func:`fuse_relaxed`): the relaxed
-        kernel's, on XLA."""
-        return relaxed_rule(box, {"backend": "xla"})
+        kernel's (XLA's forward; the reverse by the C++ kernel on a CPU where
+        it builds, else XLA's)."""
+        return relaxed_rule(box, {"backend": relaxed_backend()})
 
     def check_param_dtype(self, dtype: Any, wire: Wire, what: str) -> str | None:
         """Parameters are real numbers: a bool array (or, for a relaxed truth

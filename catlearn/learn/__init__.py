@@ -2,6 +2,7 @@
 
 from . import losses as losses
 from . import optim as optim
+from ._callbacks import EarlyStopping as EarlyStopping
 from ._curves import plot_history as plot_history
 from ._evaluate import evaluate as evaluate
 from ._evaluate import history_table as history_table
@@ -14,6 +15,7 @@ from .losses import Loss as Loss
 from .optim import Optimiser as Optimiser
 
 __all__ = [
+    "EarlyStopping",
     "FitResult",
     "Loss",
     "Optimiser",

@@ -49,6 +49,7 @@ from .._zipfile import (
 from ..diagrams import encode_diagram
 from . import optim
 from ._checkpoint_fields import check_header, check_position, current_spelling
+from ._checkpoint_fields import loss_name as _loss_name
 from ._settings import describe, differences, summary, unseen
 
 FORMAT = "catlearn.checkpoint"
@@ -94,18 +95,19 @@ def fingerprint(
 ) -> dict[str, Any]:
     """What must be equal for a checkpoint to continue this run."""
     digest = hashlib.sha256()
-    for a in (*data[0], data[1]):
+    ys = data[1] if isinstance(data[1], tuple) else (data[1],)
+    for a in (*data[0], *ys):
         a = np.ascontiguousarray(a)
         digest.update(f"{a.dtype.str}{a.shape}".encode())
         digest.update(a.data)
     fp = {
         "diagram": hashlib.sha256(_diagram_json(diagram).encode()).hexdigest(),
         "semantics": repr(semantics),
-        "loss": getattr(loss, "name", repr(loss)),
+        "loss": _loss_name(loss),
         "optimiser": optimiser_settings(optimiser),
         "batch_size": batch_size,
         "seed": seed,
-        "examples": int(data[1].shape[0]),
+        "examples": int(ys[0].shape[0]),
         "data": digest.hexdigest(),
     }
     rules = getattr(semantics, "rules", {})
@@ -392,3 +394,4 @@ def _match_tree(
             )
         out.append(jax.numpy.asarray(a))
     return jax.tree_util.tree_unflatten(treedef, out)
+

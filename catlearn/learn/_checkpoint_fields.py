@@ -16,10 +16,14 @@ False
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from typing import Any
 
 from .._zipfile import ZipReader, clip
+from ._settings import describe
+from .losses import Loss
 
 _KEYS = {
     "format", "version", "fingerprint", "epoch", "position", "steps",
@@ -139,3 +143,13 @@ def current_spelling(semantics: Any) -> Any:
         args = [a for a in (old[1], "relaxed=True", old[2]) if a]
         text = f"Kernel({', '.join(args)})"
     return text
+
+
+def loss_name(loss: Any) -> str:
+    """A shipped loss by its name; a loss function or a joint loss by its
+    settings (:func:`catlearn.learn._settings.describe`: the code of a
+    function, not only its name, so two lambdas differ)."""
+    if isinstance(loss, Loss):
+        return loss.name
+    text = json.dumps(describe(loss), sort_keys=True)
+    return f"{loss!r} {hashlib.sha256(text.encode()).hexdigest()[:16]}"

@@ -13,8 +13,10 @@ from ..functors import Boolean, Functor, Program, Smooth, discretize, native
 from .losses import (
     HAMMING_IS_FOR,
     UNDER_SMOOTH,
-    Loss,
+    LossLike,
+    as_loss,
     hamming,
+    joint,
     mse,
     softmax_cross_entropy,
 )
@@ -25,7 +27,7 @@ def evaluate(
     params: dict[str, Any],
     data: tuple[Any, Any],
     semantics: Functor | None = None,
-    loss: Loss | None = None,
+    loss: LossLike | None = None,
     batch_size: int = 4096,
 ) -> dict[str, float]:
     """Loss and accuracy of ``diagram`` with ``params`` on ``data = (X, Y)``.
@@ -58,7 +60,7 @@ def evaluate(
         )
     program = semantics(diagram)
     checked = check_data(program, data, "evaluation data")
-    loss = default_loss(program, checked[1]) if loss is None else loss
+    loss = default_loss(program, checked[1]) if loss is None else as_loss(loss)
     check_loss(program, loss, "evaluate")
     scores = evaluate_program(program, params, checked, loss, batch_size)
     circuit = circuit_of(program) if "accuracy" in scores else None
@@ -79,16 +81,25 @@ def circuit_of(program: Program) -> Program | None:
     return None
 
 
-def default_loss(program: Program, y: Any) -> Loss:
+def default_loss(program: Program, y: Any) -> LossLike:
     """The loss for targets ``y`` of ``program``'s output when none is given
     (the rules in :func:`evaluate`'s docstring)."""
-    y = np.asarray(y)
+    if isinstance(y, tuple):  # one target per output: one loss per output
+        return joint([_default_for(program, w, t)
+                      for w, t in zip(program.cod, y, strict=True)])
     cod = program.cod
     if isinstance(program.functor, Boolean) and all(w.kind == "bits" for w in cod):
         return hamming
+    return _default_for(program, cod[0] if len(cod) == 1 else None, y)
+
+
+def _default_for(program: Program, wire: Any, y: Any) -> LossLike:
+    y = np.asarray(y)
+    if isinstance(program.functor, Boolean) and getattr(wire, "kind", "") == "bits":
+        return hamming
     if y.ndim == 1 and y.dtype.kind in "iu":
         return softmax_cross_entropy
-    if len(cod) == 1 and _one_hot_rows(y, cod[0]):
+    if wire is not None and _one_hot_rows(y, wire):
         return softmax_cross_entropy
     return mse
 
@@ -118,17 +129,17 @@ def evaluate_program(
     program: Program,
     params: dict[str, Any],
     data: tuple[tuple[Any, ...], Any],
-    loss: Loss,
+    loss: LossLike,
     batch_size: int = 4096,
 ) -> dict[str, float]:
     xs, y = data
-    n = y.shape[0]
+    n = n_examples(y)
     total, correct = 0.0, 0.0
     for lo in range(0, n, batch_size):
         batch_x = tuple(x[lo : lo + batch_size] for x in xs)
         prediction = program(params, *batch_x)
-        t = y[lo : lo + batch_size]
-        total += float(loss(prediction, t)) * t.shape[0]
+        t = take(y, slice(lo, lo + batch_size))
+        total += float(loss(prediction, t)) * n_examples(t)
         right = loss.n_correct(prediction, t)
         correct += 0.0 if right is None else float(right)
     scores = {"loss": total / n, "n": float(n)}
@@ -139,6 +150,17 @@ def evaluate_program(
 
 def inputs(x: Any) -> tuple[Any, ...]:
     return tuple(x) if isinstance(x, tuple | list) else (x,)
+
+
+def n_examples(y: Any) -> int:
+    """The number of examples of targets ``y`` (an array, or a tuple of
+    arrays: one per output)."""
+    return int((y[0] if isinstance(y, tuple) else y).shape[0])
+
+
+def take(y: Any, idx: Any) -> Any:
+    """``y[idx]``, for each array of a tuple of targets."""
+    return tuple(t[idx] for t in y) if isinstance(y, tuple) else y[idx]
 
 
 def check_data(program: Program, data: Any, what: str) -> tuple[tuple[Any, ...], Any]:
@@ -154,6 +176,8 @@ def check_data(program: Program, data: Any, what: str) -> tuple[tuple[Any, ...],
             "pass (inputs, targets); X may be a tuple, one array per input wire."
         )
     xs = tuple(native(np.asarray(x)) for x in inputs(data[0]))  # >f4 -> <f4
+    if len(program.cod) > 1:  # one target array per output
+        return xs, _check_targets(program, xs, data[1], what)
     y = native(np.asarray(data[1]))
     if len(xs) != len(program.dom):
         raise ShapeError(
@@ -195,6 +219,39 @@ def check_data(program: Program, data: Any, what: str) -> tuple[tuple[Any, ...],
     _check_finite(y, f"{what}: Y")
     _check_class_ids(program, y, what)
     return xs, y
+
+
+def _check_targets(
+    program: Program, xs: tuple[Any, ...], Y: Any, what: str
+) -> tuple[np.ndarray, ...]:
+    """The targets of a diagram with several outputs: a tuple with one array
+    per output, each checked as a single output's targets are."""
+    k = len(program.cod)
+    if not isinstance(Y, tuple | list) or len(Y) != k:
+        got = f"a tuple of {len(Y)}" if isinstance(Y, tuple | list) else (
+            f"one {type(Y).__name__}")
+        raise ShapeError(
+            f"{what}: the diagram has {k} outputs {list(program.cod)}, so Y must "
+            f"be a tuple of {k} arrays (one per output), got {got}. Fix: pass "
+            f"(X, (Y1, ..., Y{k})), and a loss per output, e.g. loss=(l1, ..., "
+            f"l{k}) (or leave loss out)."
+        )
+    ys = []
+    for i, (t, wire) in enumerate(zip(Y, program.cod, strict=True)):
+        one: Any = _OneOutput(program, wire)
+        ys.append(check_data(one, (xs, t), f"{what}: Y[{i}] (output {wire!r})")[1])
+    return tuple(ys)
+
+
+class _OneOutput:
+    """``program`` seen as if ``wire`` were its only output (to check one
+    output's targets)."""
+
+    def __init__(self, program: Program, wire: Any) -> None:
+        self._program, self.cod = program, [wire]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._program, name)
 
 
 def _check_numeric(a: np.ndarray, what: str) -> None:
@@ -257,7 +314,7 @@ def circuit_scores(
     circuit: Program,
     params: Any,
     data: tuple[tuple[np.ndarray, ...], np.ndarray],
-    loss: Loss,
+    loss: LossLike,
     accuracy: float,
     batch_size: int = 4096,
 ) -> dict[str, float]:

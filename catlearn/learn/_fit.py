@@ -16,6 +16,7 @@ import numpy as np
 from .._errors import ShapeError
 from ..functors import Functor, Program, Smooth, native
 from . import _cache
+from ._callbacks import Callback, EarlyStopping, check_callback
 from ._checkpoint import State, fingerprint
 from ._checkpoint import read as read_checkpoint
 from ._curves import plot_history
@@ -27,7 +28,7 @@ from ._paths import run_paths
 from ._training import Step as Step
 from ._training import train_step as train_step
 from ._training import training
-from .losses import Loss
+from .losses import LossLike, as_loss
 from .optim import Optimiser, adam, as_optimiser
 
 
@@ -41,6 +42,7 @@ class FitResult:
     opt_state: Any
     history: list[dict[str, float]] = field(default_factory=list)
     program: Program | None = None
+    best_epoch: int | None = None  # with early_stopping: the epoch params are from
 
     def __repr__(self) -> str:
         last = self.history[-1] if self.history else {}
@@ -52,7 +54,7 @@ def fit(
     diagram: Any,
     data: tuple[Any, Any],
     semantics: Functor | None = None,
-    loss: Loss | None = None,
+    loss: LossLike | None = None,
     optimiser: Optimiser | None = None,
     epochs: int = 10,
     batch_size: int = 32,
@@ -68,6 +70,8 @@ def fit(
     mesh: Any = None,
     on_nonfinite: str = "raise",
     score: str = "end",
+    on_epoch_end: Callback | None = None,
+    early_stopping: EarlyStopping | None = None,
 ) -> FitResult:
     """Train ``diagram`` on ``data = (X, Y)`` by minibatches, shuffled each epoch.
 
@@ -120,6 +124,17 @@ def fit(
     - The compiled step is kept for later calls (``catlearn.learn._cache``):
       a second ``fit`` of the same diagram, semantics, loss and optimiser
       settings does not compile again.
+    - ``on_epoch_end``: a function called after each epoch with its history
+      row (a dict); returning ``True`` stops training there.
+    - ``early_stopping``: a :class:`catlearn.learn.EarlyStopping` (e.g.
+      ``EarlyStopping("val_loss", patience=5)``): training stops when the
+      monitored value has not improved for ``patience`` epochs, and the
+      result holds the best epoch's parameters (``FitResult.best_epoch``).
+    - ``loss`` may also be a plain function ``fn(prediction, target) ->
+      scalar`` (its reverse by ``jax.vjp``), or, for a diagram with several
+      outputs, one loss per output as a tuple (targets ``Y = (Y1, Y2, ...)``;
+      :func:`catlearn.losses.joint` weighs them). Left out, each output gets
+      its default loss.
     - ``mesh``: a ``jax.sharding.Mesh``; the batch is sharded over its
       devices, parameters replicated, and the reductions become XLA
       collectives (``catlearn.learn._parallel``).
@@ -140,10 +155,13 @@ def fit(
     program = semantics(diagram)  # the one compiled program of this fit
     xs, y = check_data(program, data, "training data")
     learning = training(program, optimiser)  # gradients or RDA: chosen here only
-    loss = learning.default_loss(y) if loss is None else loss
+    loss = learning.default_loss(y) if loss is None else as_loss(loss)
     learning.check_loss(loss)
     if validation is not None:
         validation = check_data(program, validation, "validation data")
+    check_callback(on_epoch_end)
+    if early_stopping is not None:
+        early_stopping.check({"validation": validation is not None})
     key = jax.random.key(seed)
     params = program.init(key) if params is None else _copy(program, params)
     opt_state = optimiser.init(params)
@@ -167,6 +185,8 @@ def fit(
         checkpoint_every=checkpoint_every,
         on_nonfinite=on_nonfinite,
         compiled=compiled,
+        callback=on_epoch_end,
+        stopper=early_stopping,
     )
     rng = np.random.default_rng(seed)
     state = State(params, opt_state, 0, 0, dict(rng.bit_generator.state), (0,) * 4)
@@ -179,6 +199,9 @@ def fit(
         state = read_checkpoint(resume, params, opt_state, run.fingerprint)
     state = run(state, epochs, progress)
     result = FitResult(state.params, state.opt_state, state.history, program)
+    stopper = early_stopping
+    if stopper is not None and stopper.restore_best and stopper.best_params is not None:
+        result.params, result.best_epoch = stopper.best_params, stopper.best_epoch
     if plot is not None and state.history:
         plot_history(state.history, plot)
     return result

@@ -84,7 +84,7 @@ def guard(
             jnp.where(first, state_ok, faults.state_ok),
             faults.skipped + (~ok).astype(jnp.int32),
         )
-        examples = args[1].shape[0]
+        examples = jax.tree_util.tree_leaves(args[1])[0].shape[0]
         return (
             params,
             state,

@@ -16,11 +16,11 @@ from .._errors import CheckpointError, NonFiniteError
 from ._checkpoint import State
 from ._checkpoint import write as write_checkpoint
 from ._curves import plot_history
-from ._evaluate import circuit_of, circuit_scores, evaluate_program
+from ._evaluate import circuit_of, circuit_scores, evaluate_program, n_examples, take
 from ._guard import Faults, describe, guard
 from ._parallel import DataParallel
 from ._training import Training
-from .losses import Loss
+from .losses import LossLike
 
 
 @dataclass
@@ -39,12 +39,14 @@ class Run:
     on_nonfinite: str = "raise"
     fingerprint: dict[str, Any] = field(default_factory=dict)
     compiled: Callable[..., tuple[Any, ...]] | None = None  # the cached jitted step
+    callback: Callable[[dict[str, float]], Any] | None = None  # on_epoch_end
+    stopper: Any = None  # an EarlyStopping, or None
 
     def __call__(self, state: State, epochs: int, progress: bool) -> State:
         _check_epochs(state, epochs)
         xs: tuple[Any, ...] = self.data[0]
         y: Any = self.data[1]
-        n, size = y.shape[0], self.batch_size
+        n, size = n_examples(y), self.batch_size
         place, skip = self.place, self.on_nonfinite == "skip"
         names = list(state.params)
         jitted = self.compiled
@@ -52,9 +54,10 @@ class Run:
             step = gathering(self.step, names, stop=not skip)
             jitted = jax.jit(step) if place is None else place.jit(step)
         # the data goes to the device once; each step gathers its batch there
-        resident = place is None and sum(a.nbytes for a in (*xs, y)) <= RESIDENT
+        arrays = (*xs, *jax.tree_util.tree_leaves(y))
+        resident = place is None and sum(a.nbytes for a in arrays) <= RESIDENT
         if resident:
-            xs, y = tuple(jnp.asarray(x) for x in xs), jnp.asarray(y)
+            xs, y = tuple(jnp.asarray(x) for x in xs), jax.tree.map(jnp.asarray, y)
         params, opt_state = state.params, state.opt_state
         if place is not None:
             params, opt_state = place.replicate((params, opt_state))
@@ -77,10 +80,10 @@ class Run:
                 if resident:
                     batch: tuple[Any, ...] = (idx, xs, y)
                 else:
-                    picked = (tuple(x[idx] for x in xs), y[idx])
+                    picked = (tuple(x[idx] for x in xs), take(y, idx))
                     if place is not None:
                         picked = (tuple(map(place.batch, picked[0])),
-                                  place.batch(picked[1]))
+                                  jax.tree.map(place.batch, picked[1]))
                     batch = (np.arange(len(idx)), *picked)
                 args: tuple[Any, ...] = (params, opt_state, faults, sums, epoch, lo,
                                          *batch)
@@ -131,6 +134,11 @@ class Run:
             if bar is not None:
                 bar.set_postfix({k: f"{v:.4f}" for k, v in row.items() if k != "epoch"})
                 bar.update(1)
+            stop = self.stopper is not None and self.stopper.update(row, params)
+            if self.callback is not None and self.callback(dict(row)) is True:
+                stop = True
+            if stop:
+                break
         if bar is not None:
             bar.close()
         state.params, state.opt_state = params, opt_state
@@ -170,7 +178,7 @@ def gathering(
 
     def run(params: Any, state: Any, faults: Faults, sums: Any, epoch: Any,
             offset: Any, idx: Any, xs: Any, y: Any, *key: Any) -> tuple[Any, ...]:
-        batch = (tuple(x[idx] for x in xs), y[idx])
+        batch = (tuple(x[idx] for x in xs), take(y, idx))
         params, state, faults, *new = guarded(
             params, state, faults, epoch, offset, *batch, *key)
         sums = tuple(a + b.astype(a.dtype) for a, b in zip(sums, new, strict=True))
@@ -200,7 +208,7 @@ def _check_epochs(state: State, epochs: int) -> None:
 
 def epoch_scores(
     training: Training,
-    loss: Loss,
+    loss: LossLike,
     data: tuple[tuple[np.ndarray, ...], np.ndarray],
     validation: tuple[tuple[np.ndarray, ...], np.ndarray] | None,
     batch_size: int,

@@ -40,7 +40,7 @@ import numpy as np
 from .._errors import SemanticsError
 from ..diagrams import Diagram
 from ..functors import Boolean, Program
-from .losses import Loss, _hamming_forward, hamming
+from .losses import LossLike, _hamming_forward, hamming
 from .optim import RDA
 
 Array = Any
@@ -114,13 +114,13 @@ class RDATraining:
     program: Program
     optimiser: Any
 
-    def default_loss(self, y: Any) -> Loss:
+    def default_loss(self, y: Any) -> LossLike:
         return hamming  # RDA learns bits by Hamming votes
 
-    def check_loss(self, loss: Loss) -> None:
+    def check_loss(self, loss: LossLike) -> None:
         pass  # the check in step says more: it names the semantics too
 
-    def step(self, loss: Loss, y: Any) -> tuple[Any, Any]:
+    def step(self, loss: LossLike, y: Any) -> tuple[Any, Any]:
         program = self.program
         if loss is not hamming or not isinstance(program.functor, Boolean):
             raise SemanticsError(
@@ -149,11 +149,11 @@ class RDATraining:
 
         return with_classes, bit_targets(readout, y)
 
-    def has_accuracy(self, loss: Loss) -> bool:
+    def has_accuracy(self, loss: LossLike) -> bool:
         return True
 
     def validate(
-        self, params: Any, data: Any, loss: Loss, size: int, circuit: Any
+        self, params: Any, data: Any, loss: LossLike, size: int, circuit: Any
     ) -> dict[str, float]:
         xs, y = data
         out = np.asarray(self.program(params, *xs))

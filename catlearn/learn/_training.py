@@ -55,7 +55,7 @@ from ._evaluate import (
     inputs,
 )
 from ._rda import RDATraining
-from .losses import Loss
+from .losses import LossLike
 from .optim import Optimiser, as_optimiser
 
 Step = Callable[..., tuple[Any, Any, Any]]
@@ -75,20 +75,20 @@ class Training(Protocol):
         """The fit's optimiser, which chose this way of learning."""
         ...
 
-    def default_loss(self, y: Any) -> Loss:
+    def default_loss(self, y: Any) -> LossLike:
         """The loss when ``fit`` is given none, for targets ``y``."""
         ...
 
-    def check_loss(self, loss: Loss) -> None:
+    def check_loss(self, loss: LossLike) -> None:
         """Refuse (before any work) a loss that cannot score the program."""
         ...
 
-    def step(self, loss: Loss, y: Any) -> tuple[MetricStep, Any]:
+    def step(self, loss: LossLike, y: Any) -> tuple[MetricStep, Any]:
         """The step ``(params, state, x, t[, key]) -> (params, state, loss,
         n_correct)`` and the targets ``t`` it trains against (from ``y``)."""
         ...
 
-    def has_accuracy(self, loss: Loss) -> bool:
+    def has_accuracy(self, loss: LossLike) -> bool:
         """Whether the history records an accuracy."""
         ...
 
@@ -96,7 +96,7 @@ class Training(Protocol):
         self,
         params: Any,
         data: tuple[tuple[np.ndarray, ...], np.ndarray],
-        loss: Loss,
+        loss: LossLike,
         size: int,
         circuit: Program | None,
     ) -> dict[str, float]:
@@ -105,7 +105,7 @@ class Training(Protocol):
         ...
 
 
-def train_step(program: Program, loss: Loss, optimiser: Optimiser) -> Step:
+def train_step(program: Program, loss: LossLike, optimiser: Optimiser) -> Step:
     """The pure training step ``(params, opt_state, x, y, key=None) ->
     (params, opt_state, loss)``: the lens composite model ; loss ; seed, closed
     by the optimiser. ``x`` is one array, or a tuple with one array per input
@@ -123,7 +123,7 @@ def train_step(program: Program, loss: Loss, optimiser: Optimiser) -> Step:
     return public
 
 
-def _lens_step(program: Program, loss: Loss, optimiser: Any) -> Callable[..., Any]:
+def _lens_step(program: Program, loss: LossLike, optimiser: Any) -> Callable[..., Any]:
     """:func:`train_step` that also returns the prediction (before the
     update), so that a metric reads it instead of running the model again."""
     wants_value = getattr(optimiser, "wants_value", False)
@@ -134,7 +134,8 @@ def _lens_step(program: Program, loss: Loss, optimiser: Any) -> Callable[..., An
         xs = inputs(x)
         prediction, model_backward = program.lens(params, xs, key)
         value, loss_backward = loss.lens(prediction, y)
-        dprediction = loss_backward(jnp.ones((), prediction.dtype))
+        dtype = jax.tree_util.tree_leaves(prediction)[0].dtype
+        dprediction = loss_backward(jnp.ones((), dtype))
         dparams, _ = model_backward(dprediction)
         if not wants_value:
             params, opt_state = optimiser.update(dparams, opt_state, params)
@@ -160,13 +161,13 @@ class GradientTraining:
     program: Program
     optimiser: Any
 
-    def default_loss(self, y: Any) -> Loss:
+    def default_loss(self, y: Any) -> LossLike:
         return default_loss(self.program, y)
 
-    def check_loss(self, loss: Loss) -> None:
+    def check_loss(self, loss: LossLike) -> None:
         check_loss(self.program, loss, "fit")
 
-    def step(self, loss: Loss, y: Any) -> tuple[MetricStep, Any]:
+    def step(self, loss: LossLike, y: Any) -> tuple[MetricStep, Any]:
         program = self.program
         if isinstance(program.functor, Boolean):
             raise SemanticsError(
@@ -190,14 +191,14 @@ class GradientTraining:
 
         return step_with_metrics, y
 
-    def has_accuracy(self, loss: Loss) -> bool:
+    def has_accuracy(self, loss: LossLike) -> bool:
         return bool(loss.correct)
 
     def validate(
         self,
         params: Any,
         data: tuple[tuple[np.ndarray, ...], np.ndarray],
-        loss: Loss,
+        loss: LossLike,
         size: int,
         circuit: Program | None,
     ) -> dict[str, float]:

@@ -190,3 +190,132 @@ hamming = Loss(
 )
 """Hamming distance between predicted and target bits; backward, the error
 bits ``y ⊕ t`` (the cotangent RDA follows)."""
+
+
+# -- losses from plain functions, and several outputs ------------------------------
+@dataclass(frozen=True)
+class FunctionLoss:
+    """A plain function ``fn(prediction, target) -> scalar`` (the batch's
+    loss) as a loss lens: forward ``fn``, backward by ``jax.vjp`` of ``fn`` in
+    the prediction. ``correct(y, t) -> (batch,) bool`` (optional) gives it an
+    accuracy. Made by :func:`as_loss` (``cl.fit(..., loss=lambda y, t:
+    ...)``)."""
+
+    fn: Callable[[Array, Array], Array]
+    correct: Callable[[Array, Array], Array] | None = None
+
+    @property
+    def name(self) -> str:
+        return getattr(self.fn, "__name__", type(self.fn).__name__)
+
+    def _value(self, y: Array, t: Array) -> Array:
+        value = jnp.asarray(self.fn(y, t))
+        if value.shape != ():
+            raise ShapeError(
+                f"loss {self.name!r}: a loss function must return one number "
+                f"for the batch, got an array of shape {tuple(value.shape)}. "
+                "Fix: reduce it, e.g. return jnp.mean(...)."
+            )
+        return value
+
+    def lens(self, y: Array, t: Array) -> tuple[Array, Callable[[Array], Array]]:
+        value, pullback = jax.vjp(lambda p: self._value(p, t), y)
+
+        def backward(dl: Array) -> Array:
+            return pullback(jnp.asarray(dl, value.dtype))[0]
+
+        return value, backward
+
+    def __call__(self, y: Array, t: Array) -> Array:
+        return self._value(y, t)
+
+    def n_correct(self, y: Array, t: Array) -> Array | None:
+        return None if self.correct is None else jnp.sum(self.correct(y, t))
+
+    def __repr__(self) -> str:
+        return f"loss function {self.name!r}"
+
+
+@dataclass(frozen=True)
+class Joint:
+    """The loss of a diagram with several outputs: ``losses[i]`` scores output
+    ``i`` against target ``i``, the total is ``sum_i weights[i] * loss_i``
+    and the backward pass gives each output its weighted cotangent. An
+    example counts as right when every output is right (accuracy only if
+    every loss has one). Made by :func:`joint` or ``cl.fit(..., loss=(l1,
+    l2))``."""
+
+    losses: tuple[Any, ...]
+    weights: tuple[float, ...]
+
+    @property
+    def name(self) -> str:
+        return "joint(" + ", ".join(repr(x) for x in self.losses) + ")"
+
+    @property
+    def correct(self) -> Callable[[Array, Array], Array] | None:
+        if not all(x.correct for x in self.losses):
+            return None
+
+        def every(y: Array, t: Array) -> Array:
+            rights = [x.correct(a, jnp.asarray(b))
+                      for x, a, b in zip(self.losses, y, t, strict=True)]
+            return jnp.all(jnp.stack(rights), axis=0)
+
+        return every
+
+    def lens(self, y: Any, t: Any) -> tuple[Array, Callable[[Array], Any]]:
+        parts = [x.lens(a, b) for x, a, b in zip(self.losses, y, t, strict=True)]
+        value = sum(w * v for w, (v, _) in zip(self.weights, parts, strict=True))
+
+        def backward(dl: Array) -> tuple[Array, ...]:
+            return tuple(back(w * dl)
+                         for w, (_, back) in zip(self.weights, parts, strict=True))
+
+        return jnp.asarray(value), backward
+
+    def __call__(self, y: Any, t: Any) -> Array:
+        return jnp.asarray(sum(w * x(a, b) for x, w, a, b
+                               in zip(self.losses, self.weights, y, t, strict=True)))
+
+    def n_correct(self, y: Any, t: Any) -> Array | None:
+        every = self.correct
+        return None if every is None else jnp.sum(every(y, t))
+
+    def __repr__(self) -> str:
+        return f"cl.losses.{self.name}"
+
+
+def joint(losses: Any, weights: Any = None) -> Joint:
+    """The loss of a diagram with ``len(losses)`` outputs: output ``i`` scored
+    by ``losses[i]`` (a ``cl.losses`` loss or a plain function), weighted by
+    ``weights[i]`` (default 1 each)."""
+    parts = tuple(as_loss(x) for x in losses)
+    w = (1.0,) * len(parts) if weights is None else tuple(float(v) for v in weights)
+    if len(w) != len(parts) or not parts:
+        raise ShapeError(
+            f"cl.losses.joint: {len(parts)} losses and {len(w)} weights. Fix: one "
+            "weight per loss (or leave weights out: 1 each), at least one loss."
+        )
+    return Joint(parts, w)
+
+
+def as_loss(loss: Any) -> Any:
+    """A loss as ``fit`` and ``evaluate`` take it: a ``cl.losses`` loss as it
+    is, a tuple or list of losses as :func:`joint` (one per output), a plain
+    function ``fn(prediction, target) -> scalar`` as :class:`FunctionLoss`."""
+    if isinstance(loss, Loss | FunctionLoss | Joint):
+        return loss
+    if isinstance(loss, tuple | list):
+        return joint(loss)
+    if callable(loss):
+        return FunctionLoss(loss)
+    raise ShapeError(
+        f"loss {loss!r} is not a loss: pass a cl.losses loss (e.g. "
+        "cl.losses.mse), a function (prediction, target) -> scalar, or one of "
+        "those per output as a tuple. Fix: e.g. loss=cl.losses.mse."
+    )
+
+
+LossLike = Loss | FunctionLoss | Joint
+"""What ``fit`` and ``evaluate`` take as a loss (after :func:`as_loss`)."""
