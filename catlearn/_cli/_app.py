@@ -110,6 +110,15 @@ examples:
                    help="mlp:SIZES or network:WIDTHS (see below)")
     p.add_argument("--dataset", metavar="NAME", default=S,
                    help=f"one of {specs.choices(specs.DATASETS)}")
+    p.add_argument("--data", metavar="FILE", default=S,
+                   help="your own data instead of --dataset: a .csv file with a "
+                   "header row, or a .npz archive (arrays X and y)")
+    p.add_argument("--target", metavar="COLUMN", default=S,
+                   help="--data: the column (name or number) or array of class "
+                   "labels")
+    p.add_argument("--val-split", type=float, metavar="F", default=S,
+                   help="--data: the fraction held out for validation (default "
+                   "0.2, stratified, from --seed)")
     p.add_argument("--semantics", metavar="NAME", default=S,
                    help=f"one of {specs.choices(specs.SEMANTICS)} (default smooth)")
     p.add_argument("--optimiser", "--optimizer", metavar="NAME", default=S,
@@ -188,6 +197,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
                    "(or cl.save)")
     e.add_argument("--dataset", metavar="NAME",
                    help=f"one of {specs.choices(specs.DATASETS)}")
+    e.add_argument("--data", metavar="FILE",
+                   help="score every example of your own .csv/.npz file (labels "
+                   "numbered as when the model was trained on --data)")
+    e.add_argument("--target", metavar="COLUMN",
+                   help="--data: the label column (default: the training one)")
     e.add_argument("--split", choices=("train", "test"), default="test",
                    help="default test")
     e.add_argument("--semantics", metavar="NAME",

@@ -24,6 +24,7 @@ from ..functors import Boolean, Functor
 from ..learn import evaluate, fit, output_path, run_paths
 from . import _specs as specs
 from ._specs import UsageError
+from ._userdata import load_user_data
 
 DEFAULTS: dict[str, Any] = {"epochs": 10, "batch_size": 32, "seed": 0,
                             "semantics": "smooth", "quiet": False, "validate": False}
@@ -69,9 +70,15 @@ def settings(args: argparse.Namespace) -> dict[str, Any]:
         if key in vars(args):
             out[key] = specs.check_value(key, getattr(args, key),
                                          f"--{key.replace('_', '-')}")
-    if "dataset" not in out:
+    if "dataset" not in out and "data" not in out:
         raise UsageError("no dataset given: pass --dataset (choose from "
-                         f"{specs.choices(specs.DATASETS)}) or set it in --config")
+                         f"{specs.choices(specs.DATASETS)}), or --data FILE with "
+                         "--target COLUMN, or set one in --config")
+    if "dataset" in out and "data" in out:
+        raise UsageError("both --dataset and --data given: train on one of them")
+    for key in ("target", "val_split"):
+        if key in out and "data" not in out:
+            raise UsageError(f"--{key.replace('_', '-')} goes with --data FILE")
     if "optimiser" not in out:
         kind = specs.semantics(out["semantics"])
         out["optimiser"] = "rda" if isinstance(kind, Boolean) else "adam"
@@ -88,7 +95,13 @@ def train(args: argparse.Namespace) -> int:
               **{k: s.get(k) for k in ("plot", "checkpoint", "resume", "out")})
     functor = specs.semantics(s["semantics"])
     model = specs.parse_model(s["model"]) if "model" in s else None
-    data = specs.load_data(s["dataset"])
+    if "data" in s:
+        user = load_user_data(s["data"], s.get("target"), s.get("val_split", 0.2),
+                              s["seed"])
+        data = specs.Data(user.name, user.kind, user.train, user.test)
+    else:
+        data = specs.load_data(s["dataset"])
+    held = "validation" if "data" in s else "test"
     model = model or specs.default_model(data)
     optimiser = specs.optimiser(s, model)
     loss_name, loss = specs.loss(s)
@@ -105,7 +118,7 @@ def train(args: argparse.Namespace) -> int:
     quiet = s["quiet"]
     if not quiet:
         print(f"model {model}: {_size(diagram)}; dataset {data.name}: "
-              f"{len(train_xy[1])} train, {len(test_xy[1])} test examples")
+              f"{len(train_xy[1])} train, {len(test_xy[1])} {held} examples")
         print(f"semantics {s['semantics']}, optimiser {optimiser!r}, loss "
               f"{loss_name}, {_plural(s['epochs'], 'epoch')}, batch {s['batch_size']}, "
               f"seed {s['seed']}")
@@ -118,13 +131,15 @@ def train(args: argparse.Namespace) -> int:
         print(history(result.history))
     logic_net = _is_logic(diagram)
     rows, scores = [], {}
-    for split, xy in (("train", train_xy), ("test", test_xy)):
+    for split, xy in (("train", train_xy), (held, test_xy)):
         scores[split] = evaluate(diagram, result.params, xy, semantics=functor)
         rows.append(_row(split, scores[split], functor, logic_net))
     print(table(rows, _header(logic_net)))
     if "out" in s:
         io.save(s["out"], diagram, _numpy(result.params), metadata=_json({
             "catlearn_cli": 1, "model": str(model), "dataset": data.name,
+            **({"data": s["data"], "target": s.get("target"),
+                "classes": list(user.classes)} if "data" in s else {}),
             "semantics": s["semantics"], "optimiser": repr(optimiser),
             "loss": loss_name, "epochs": s["epochs"], "batch_size": s["batch_size"],
             "seed": s["seed"], "history": result.history, "scores": scores,
@@ -200,8 +215,13 @@ def _load(path: str) -> io.Saved:
 def evaluate_file(args: argparse.Namespace) -> int:
     saved = _load(specs.check_path(args.file, "FILE"))
     meta = saved.metadata
+    if getattr(args, "data", None):
+        return _evaluate_user_file(args, saved)
     name = args.dataset or meta.get("dataset")
-    if name is None:
+    if name is None or (args.dataset is None and "data" in meta):
+        if "data" in meta:
+            raise UsageError(f"{args.file} was trained on the file {meta['data']!r}: "
+                             "pass --data FILE to score a data file")
         raise UsageError(f"{args.file} does not name its dataset (it was not saved "
                          "by 'catlearn train'); pass --dataset (choose from "
                          f"{specs.choices(specs.DATASETS)})")
@@ -214,6 +234,33 @@ def evaluate_file(args: argparse.Namespace) -> int:
           f"semantics {specs.semantics_name(functor)}")
     logic_net = _is_logic(saved.diagram)
     print(table([_row(args.split, scores, functor, logic_net)], _header(logic_net)))
+    return 0
+
+
+def _evaluate_user_file(args: argparse.Namespace, saved: io.Saved) -> int:
+    """``catlearn eval MODEL --data FILE``: every example of the file, its
+    labels numbered by the classes the model was trained on."""
+    meta = saved.metadata
+    target = args.target or meta.get("target")
+    user = load_user_data(args.data, target, 0.5, 0)
+    X = np.concatenate([user.train[0], user.test[0]])
+    ids = np.concatenate([user.train[1], user.test[1]])
+    names = np.asarray(user.classes)[ids]
+    classes = [str(c) for c in meta.get("classes", user.classes)]
+    unknown = sorted(set(names.tolist()) - set(classes))
+    if unknown:
+        raise UsageError(f"--data {args.data!r} has labels {unknown} the model was "
+                         f"not trained on (its classes: {classes})")
+    y = np.asarray([classes.index(c) for c in names], np.int32)
+    functor = specs.semantics(args.semantics or meta.get("semantics", "smooth"))
+    params = specs.params_for(saved.diagram, saved.params, functor)
+    data = specs.Data(user.name, user.kind, (X, y), (X, y))
+    scores = evaluate(saved.diagram, params, data.split("test", functor),
+                      semantics=functor)
+    print(f"{args.file}: model {meta.get('model', '(unnamed)')}, data {user.name} "
+          f"({len(y)} examples), semantics {specs.semantics_name(functor)}")
+    logic_net = _is_logic(saved.diagram)
+    print(table([_row("all", scores, functor, logic_net)], _header(logic_net)))
     return 0
 
 

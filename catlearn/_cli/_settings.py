@@ -23,6 +23,9 @@ from ._usage import UsageError, choices
 KEYS: dict[str, tuple[type, str]] = {
     "model": (str, "model spec"),
     "dataset": (str, "dataset name"),
+    "data": (str, "data file (.csv or .npz)"),
+    "target": (str, "target column"),
+    "val_split": (float, "validation fraction"),
     "semantics": (str, "semantics name"),
     "optimiser": (str, "optimiser name"),
     "loss": (str, "loss name"),
@@ -42,9 +45,9 @@ KEYS: dict[str, tuple[type, str]] = {
     "plot": (str, "plot path"),
     "quiet": (bool, "quiet"),
 }
-POSITIVE = ("epochs", "batch_size", "checkpoint_every", "lr", "margin")
+POSITIVE = ("epochs", "batch_size", "checkpoint_every", "lr", "margin", "val_split")
 NON_NEGATIVE = ("flips", "min_votes")
-PATHS = ("out", "checkpoint", "resume", "plot")
+PATHS = ("out", "checkpoint", "resume", "plot", "data")
 SEEDS = 2**32  # as cl.fit: JAX keeps 32 bits of a seed
 
 
