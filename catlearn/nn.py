@@ -143,3 +143,64 @@ def _check_size(n: Any, what: str) -> int:
 
 def _fan_in(n_in: int) -> float:
     return 1.0 / math.sqrt(_check_size(n_in, "n_in"))
+
+
+def from_equinox(module: Any, dom: Any, cod: Any, name: str = "eqx") -> Diagram:
+    """An ``equinox.Module`` as a box ``dom -> cod``: its arrays (``eqx.partition
+    (module, eqx.is_inexact_array)``) become parameters ``{name}.{path}``
+    (initialised to the module's own values), and it runs on one example at a
+    time, mapped over the batch. Under ``Smooth`` its reverse is ``jax.vjp``
+    (:mod:`catlearn.functors._eqx_rules`). ``dom`` and ``cod``: catlearn
+    types (``cl.real(...)``, or several with ``@``); the module takes one
+    argument per ``dom`` wire and returns one array per ``cod`` wire (a
+    tuple for several).
+
+    >>> import equinox as eqx, jax, catlearn as cl
+    >>> box = cl.nn.from_equinox(eqx.nn.Linear(3, 2, key=jax.random.key(0)),
+    ...                          cl.real(3), cl.real(2), name="lin")
+    >>> sorted(box.params)
+    ['lin.bias', 'lin.weight']
+    """
+    import uuid
+
+    import equinox as eqx
+    import jax
+
+    from .diagrams._equinox_spec import MODULES, Entry, EquinoxSpec
+
+    if not isinstance(module, eqx.Module):
+        raise TypeSpecError(
+            f"from_equinox: {type(module).__name__} is not an equinox.Module. Fix: "
+            "pass an eqx.Module (e.g. eqx.nn.MLP(...)), or build the diagram "
+            "from cl.nn layers."
+        )
+    dom, cod = _as_ty(dom, "dom"), _as_ty(cod, "cod")
+    arrays, static = eqx.partition(module, eqx.is_inexact_array)
+    paths, treedef = jax.tree_util.tree_flatten_with_path(arrays)
+    token = uuid.uuid4().hex[:12]
+    leaves = tuple(leaf for _, leaf in paths)
+    MODULES[token] = Entry(static, treedef, leaves)
+    params = []
+    for i, (path, leaf) in enumerate(paths):
+        label = jax.tree_util.keystr(path).replace("[", ".").replace("]", "")
+        label = ".".join(p.strip("'\"") for p in label.split(".") if p)
+        params.append(Param(f"{name}.{label}", real(*leaf.shape),
+                            init=f"equinox:{token}:{i}"))
+    spec = EquinoxSpec(token, len(params)).to_data()
+    box_dom = dom
+    for p in reversed(params):
+        box_dom = p.cod @ box_dom
+    box = Box("equinox", box_dom, cod, data=spec)
+    feeds = dom
+    for p in reversed(params):
+        feeds = p @ feeds
+    return feeds >> box
+
+
+def _as_ty(ty: Any, what: str) -> Any:
+    if not hasattr(ty, "inside") or not ty.inside:
+        raise TypeSpecError(
+            f"from_equinox: {what}={ty!r} is not a catlearn type. Fix: e.g. "
+            f"{what}=cl.real(28, 28) (several wires: cl.real(3) @ cl.real(2))."
+        )
+    return ty

@@ -349,6 +349,24 @@ mutant("relaxed_kernel_forward_halved", _RelaxedForwardScaled(),
        "fused relaxed forward halves the output")
 
 
+def _equinox_params_doubled() -> cl.Functor:
+    """The equinox box's reverse doubles the parameters' cotangents."""
+    from catlearn.functors import _eqx_rules
+
+    rule = _eqx_rules.EQUINOX_RULES["equinox"]
+
+    def reverse(box: Any, res: Any, *dys: Any) -> Any:
+        n = cl.diagrams.EquinoxSpec.of(box).params
+        ds = rule.reverse(box, res, *dys)
+        return (*(2 * d for d in ds[:n]), *ds[n:])
+
+    return S.extend({"equinox": Rule(rule.forward, reverse)})
+
+
+mutant("smooth_equinox_params_doubled", _equinox_params_doubled(),
+       "an equinox module's reverse doubles its parameters' cotangents")
+
+
 class _SmoothFusedDxSign(cl.Smooth):
     """Smooth's own fused LUT chains (its default pass): the reverse returns
     -dx. Caught by the jax oracle (jax.vjp differentiates the fused forward

@@ -53,6 +53,7 @@ from ._specs import GATE_CHOICES as GATE_CHOICES
 from ._specs import INITS as INITS
 from ._specs import RELAXATIONS as RELAXATIONS
 from ._specs import SPEC_CHECKS as SPEC_CHECKS
+from ._specs import EquinoxSpec as EquinoxSpec
 from ._specs import GroupSumSpec as GroupSumSpec
 from ._specs import LutLayerSpec as LutLayerSpec
 from ._specs import LutSpec as LutSpec
@@ -87,6 +88,7 @@ from ._wiring_specs import windows as windows
 
 __all__ = [
     "AND",
+    "EquinoxSpec",
     "GATES",
     "GATE_CHOICES",
     "INITS",

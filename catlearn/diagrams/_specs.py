@@ -49,6 +49,7 @@ from ._checks import (
     wires_error,
 )
 from ._encoder_specs import ThermometerSpec
+from ._equinox_spec import EquinoxSpec as EquinoxSpec
 from ._spec_base import Spec
 from ._types import Wire
 from ._wire_checks import (
@@ -253,6 +254,7 @@ SPEC_CHECKS: dict[str, Callable[[Any], Spec | None]] = {
     "or_pool": or_pool,
     "sort": sort_wires,
     "thermometer": ThermometerSpec.parse,
+    "equinox": EquinoxSpec.parse,
     "relu": same_wire,
     "sigmoid": same_wire,
     "tanh": same_wire,
@@ -297,7 +299,7 @@ def spec_of(box: Any) -> Spec | None:
 # -- parameters ----------------------------------------------------------------------
 def check_param(name: Any, ty: Ty, init: Any, scale: Any, relax: Any) -> None:
     """Raise ``TypeSpecError`` if a ``Param`` spec does not fit its wire."""
-    if init not in INITS:
+    if init not in INITS and not str(init).startswith("equinox:"):
         raise TypeSpecError(
             f"Param {name!r}: init {init!r} is not one of {INITS}. Fix: pick "
             "one of those."

@@ -31,6 +31,7 @@ from ..diagrams import (
     spec_of,
 )
 from ._encoder_rules import SMOOTH_ENCODER_RULES
+from ._eqx_rules import EQUINOX_RULES, initial
 from ._functor import Functor
 from ._fuse import FusedLayers, fuse
 from ._fused_rules import relaxed_backend, relaxed_rule
@@ -78,6 +79,7 @@ SMOOTH_RULES: dict[str, Rule] = {
     **LOGIC_RULES,  # AND, OR, XOR, NOT, constants, lut, lut_layer, group_sum
     **SMOOTH_WIRING_RULES,  # reshape, select (learned wiring), tile, or_pool
     **SMOOTH_ENCODER_RULES,  # thermometer
+    **EQUINOX_RULES,  # equinox modules as boxes (cl.nn.from_equinox)
 }
 
 
@@ -191,6 +193,8 @@ class Smooth(Functor):
     def init_param(self, box: Param, key: jax.Array) -> jax.Array:
         shape, spec = self.param_shape(box), ParamSpec.of(box)
         init, scale = spec.init, spec.scale
+        if init.startswith("equinox:"):  # an equinox module's own array
+            return jnp.asarray(initial(init))
         if init == "residual" and spec.relax in GATE_CHOICES:
             logits = jnp.zeros((shape[0] // 16, 16), jnp.float32)
             return logits.at[:, PASS_A].set(scale).reshape(shape)  # gate "a"

@@ -137,12 +137,20 @@ def _dense(n: int, m: int, name: str) -> Diagram:
     return nn.dense(n, m, "relu", name=name)
 
 
+def _equinox(n: int, m: int, name: str) -> Diagram:
+    import equinox as eqx
+
+    mlp = eqx.nn.MLP(n, m, 3, 1, activation=jax.numpy.tanh, key=jax.random.key(n))
+    return nn.from_equinox(mlp, real(n), real(m), name=name)
+
+
 def smooth_signature(
     sizes: Sequence[int] = (2, 3), logic_sizes: Sequence[int] = (1, 2)
 ) -> Signature:
     """Generators of ``cl.Smooth()``: on ``real(n)`` wires, ``n`` in ``sizes``,
     relu, sigmoid, tanh, softmax, add, mul, a free parameter, bias, and linear
-    and dense layers between every two sizes; on ``bits(n)`` wires, ``n`` in
+    and dense layers between every two sizes, an equinox MLP
+    (``cl.nn.from_equinox``) between the first two; on ``bits(n)`` wires, ``n`` in
     ``logic_sizes``, the logic generators of :func:`boolean_signature`
     (relaxed: bits carry floats in [0, 1], LUT tables are raw reals squashed
     into [0, 1]), lut layers with difflogic's 16-gate softmax tables, a
@@ -165,6 +173,10 @@ def smooth_signature(
             gens.append(
                 Generator(f"dense{n}x{m}", real(n), real(m), partial(_dense, n, m))
             )
+    if len(sizes) >= 2:  # an equinox module as a box (cl.nn.from_equinox)
+        n, m = sizes[0], sizes[1]
+        gens.append(Generator(f"equinox_mlp{n}x{m}", real(n), real(m),
+                              partial(_equinox, n, m)))
     gens += _logic_generators(logic_sizes)
     for n in logic_sizes:  # difflogic's 16-gate softmax tables
         for m in logic_sizes:
