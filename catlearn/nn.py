@@ -18,11 +18,57 @@ from typing import Any
 from ._errors import TypeSpecError
 from .diagrams import Box, Diagram, Id, Param, is_count, real
 
-ACTIVATIONS = ("relu", "sigmoid", "tanh", "softmax")
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "softmax", "gelu", "silu", "softplus",
+               "elu", "leaky_relu", "log_softmax")
+"""Elementwise boxes (``softmax`` and ``log_softmax`` over the last axis);
+the ones after ``softmax`` are ``jax.nn``'s (``gelu`` its tanh
+approximation, ``leaky_relu`` slope 0.01, ``elu`` alpha 1)."""
 
 
-def _elementwise(name: str, n: int) -> Diagram:
-    return Box(name, real(n), real(n))
+def _shape(shape: tuple[Any, ...], what: str) -> tuple[int, ...]:
+    if len(shape) == 1 and isinstance(shape[0], tuple | list):
+        shape = tuple(shape[0])
+    if not shape or not all(is_count(v) for v in shape):
+        raise TypeSpecError(
+            f"{what}: the shape {shape!r} is not positive ints. Fix: e.g. "
+            f"cl.nn.{what}(16) or cl.nn.{what}(4, 8)."
+        )
+    return tuple(int(v) for v in shape)
+
+
+def _elementwise(name: str, *shape: Any) -> Diagram:
+    wire = real(*_shape(shape, name))
+    return Box(name, wire, wire)
+
+
+def gelu(*shape: int) -> Diagram:
+    """``jax.nn.gelu`` (tanh approximation) on ``real(*shape)``."""
+    return _elementwise("gelu", *shape)
+
+
+def silu(*shape: int) -> Diagram:
+    """``x * sigmoid(x)`` (``jax.nn.silu``) on ``real(*shape)``."""
+    return _elementwise("silu", *shape)
+
+
+def softplus(*shape: int) -> Diagram:
+    """``log(1 + exp(x))`` on ``real(*shape)``."""
+    return _elementwise("softplus", *shape)
+
+
+def elu(*shape: int) -> Diagram:
+    """``x`` if positive, else ``exp(x) - 1`` (``jax.nn.elu``)."""
+    return _elementwise("elu", *shape)
+
+
+def leaky_relu(*shape: int) -> Diagram:
+    """``x`` if positive, else ``0.01 x`` (``jax.nn.leaky_relu``)."""
+    return _elementwise("leaky_relu", *shape)
+
+
+def log_softmax(*shape: int) -> Diagram:
+    """``log(softmax(x))`` over the last axis, stable (``jax.nn.log_softmax``)."""
+    return _elementwise("log_softmax", *shape)
 
 
 def relu(n: int) -> Diagram:
@@ -45,14 +91,17 @@ def softmax(n: int) -> Diagram:
     return _elementwise("softmax", n)
 
 
-def add(n: int) -> Diagram:
-    """``real(n) @ real(n) -> real(n)``: elementwise sum (the monoid of R[copy])."""
-    return Box("add", real(n) @ real(n), real(n))
+def add(*shape: int) -> Diagram:
+    """``real(*shape) @ real(*shape) -> real(*shape)``: elementwise sum (the
+    monoid of R[copy]); ``add(n)`` on vectors, ``add(c, h, w)`` on any shape."""
+    wire = real(*_shape(shape, "add"))
+    return Box("add", wire @ wire, wire)
 
 
-def mul(n: int) -> Diagram:
-    """``real(n) @ real(n) -> real(n)``: elementwise product."""
-    return Box("mul", real(n) @ real(n), real(n))
+def mul(*shape: int) -> Diagram:
+    """``real(*shape) @ real(*shape) -> real(*shape)``: elementwise product."""
+    wire = real(*_shape(shape, "mul"))
+    return Box("mul", wire @ wire, wire)
 
 
 def reshape(shape: Sequence[int], new_shape: Sequence[int]) -> Diagram:
@@ -166,7 +215,9 @@ def from_equinox(module: Any, dom: Any, cod: Any, name: str = "eqx") -> Diagram:
     import equinox as eqx
     import jax
 
-    from .diagrams._equinox_spec import MODULES, Entry, EquinoxSpec
+    from .diagrams import EQUINOX_MODULES as MODULES
+    from .diagrams import EquinoxEntry as Entry
+    from .diagrams import EquinoxSpec
 
     if not isinstance(module, eqx.Module):
         raise TypeSpecError(

@@ -349,6 +349,18 @@ mutant("relaxed_kernel_forward_halved", _RelaxedForwardScaled(),
        "fused relaxed forward halves the output")
 
 
+def _passes_dy_through(name: str) -> cl.Functor:
+    """A jax.nn activation whose reverse forgets its derivative: dx = dy."""
+    from catlearn.functors._smooth import JAX_NN
+
+    return S.extend({name: Rule(JAX_NN[name].forward, lambda box, x, dy: (dy,))})
+
+
+for _name in ("gelu", "silu", "softplus", "elu", "leaky_relu", "log_softmax"):
+    mutant(f"smooth_{_name}_reverse_is_dy", _passes_dy_through(_name),
+           f"{_name} reverse passes dy through (its derivative forgotten)")
+
+
 def _equinox_params_doubled() -> cl.Functor:
     """The equinox box's reverse doubles the parameters' cotangents."""
     from catlearn.functors import _eqx_rules

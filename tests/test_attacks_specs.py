@@ -11,6 +11,7 @@ import json
 import resource
 import zipfile
 
+import equinox as eqx
 import jax
 import numpy as np
 import pytest
@@ -155,6 +156,9 @@ def test_every_library_box_passes_its_check():
     made += [cl.logic.or_pool((2, 4), 2), cl.logic.thermometer(thresholds=[[0.5]])]
     made += [cl.logic.sort(3), cl.logic.lut_layer(5, 2, n_inputs=4)]
     made += [cl.logic.select(5, 2, relax="softmax")]
+    made += [cl.nn.activation_box(a, 3) for a in cl.nn.ACTIVATIONS]
+    made += [cl.nn.from_equinox(eqx.nn.Linear(2, 3, key=jax.random.key(0)),
+                                cl.real(2), cl.real(3))]
     for relax in ("sin", "sigmoid", "softmax", "gumbel"):
         made.append(cl.logic.network(6, [8, 6], 3, seed=2**63 - 2, relax=relax))
     seen = set()
@@ -354,7 +358,7 @@ def test_numpy_int_seeds_and_sizes_are_ints():
      (lambda: cl.logic.group_sum(4, 3), "k"),
      (lambda: cl.logic.group_sum(4, 2, tau=10**400), "tau"),
      (lambda: cl.Param("w", cl.real(2), scale=10**400), "scale"),
-     (lambda: cl.nn.dense(2, 2, activation="gelu"), "gelu")],
+     (lambda: cl.nn.dense(2, 2, activation="swish"), "swish")],
 )
 def test_bad_builder_arguments_name_the_fix(build, word):
     refused(cl.TypeSpecError, build, word)

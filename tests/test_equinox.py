@@ -109,13 +109,11 @@ def test_from_equinox_refuses_what_is_not_a_module_and_unknown_tokens():
     with pytest.raises(cl.TypeSpecError, match="not an equinox.Module"):
         cl.nn.from_equinox(lambda x: x, cl.real(2), cl.real(2))
     _, box = _mlp_box("gone")
-    from catlearn.diagrams import _equinox_spec
-
     token = next(iter(b for b in cl.diagrams.boxes(box) if b.name == "equinox"))
     spec = cl.diagrams.EquinoxSpec.of(token)
-    saved = _equinox_spec.MODULES.pop(spec.token)
+    saved = cl.diagrams.EQUINOX_MODULES.pop(spec.token)
     try:
         with pytest.raises(cl.MissingRuleError, match="not built in this process"):
             cl.Smooth()(box).init(jax.random.key(0))
     finally:
-        _equinox_spec.MODULES[spec.token] = saved
+        cl.diagrams.EQUINOX_MODULES[spec.token] = saved

@@ -32,6 +32,8 @@ from ._diagram import param_boxes as param_boxes
 from ._diagram import params as params
 from ._diagram import spec as spec
 from ._diagram import tensor as tensor
+from ._equinox_spec import MODULES as EQUINOX_MODULES
+from ._equinox_spec import Entry as EquinoxEntry
 from ._gates import AND as AND
 from ._gates import GATES as GATES
 from ._gates import NOT as NOT
@@ -88,6 +90,8 @@ from ._wiring_specs import windows as windows
 
 __all__ = [
     "AND",
+    "EQUINOX_MODULES",
+    "EquinoxEntry",
     "EquinoxSpec",
     "GATES",
     "GATE_CHOICES",

@@ -259,6 +259,8 @@ SPEC_CHECKS: dict[str, Callable[[Any], Spec | None]] = {
     "sigmoid": same_wire,
     "tanh": same_wire,
     "softmax": same_wire,
+    **{name: same_wire for name in ("gelu", "silu", "softplus", "elu", "leaky_relu",
+                                    "log_softmax")},
     "add": broadcast,
     "mul": broadcast,
     "matmul": matmul,

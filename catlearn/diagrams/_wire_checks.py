@@ -55,7 +55,7 @@ def constant(box: Any) -> None:
 
 
 def same_wire(box: Any) -> None:
-    """relu, sigmoid, tanh, softmax: one wire to the same wire."""
+    """The activations (relu, ..., log_softmax): one wire to the same wire."""
     if len(box.dom) != 1 or box.dom != box.cod:
         raise wires_error(box, "one wire to the same wire", f"cl.nn.{box.name}(n)")
 

@@ -18,7 +18,9 @@ from typing import Any
 import jax
 
 from .._errors import MissingRuleError
-from ..diagrams._equinox_spec import MODULES, Entry, EquinoxSpec
+from ..diagrams import EQUINOX_MODULES as MODULES
+from ..diagrams import EquinoxEntry as Entry
+from ..diagrams import EquinoxSpec
 from ._rule import Rule
 
 

@@ -55,6 +55,29 @@ def _unary(fn: Any, rev: Any, doc: str) -> Rule:
     return Rule(forward, reverse, doc)
 
 
+def _vjp_unary(fn: Any, doc: str) -> Rule:
+    """An elementwise generator from ``jax.nn``: its reverse is ``jax.vjp``
+    of ``fn`` at the input (kept as the residual)."""
+
+    def forward(box: Any, x: Any) -> tuple[tuple[Any, ...], Any]:
+        return (fn(x),), x
+
+    def reverse(box: Any, x: Any, dy: Any) -> tuple[Any, ...]:
+        return (jax.vjp(fn, x)[1](dy)[0],)
+
+    return Rule(forward, reverse, doc)
+
+
+JAX_NN = {
+    "gelu": _vjp_unary(jax.nn.gelu, "jax.nn.gelu (tanh approx.);  R: jax.vjp"),
+    "silu": _vjp_unary(jax.nn.silu, "y = x sigmoid(x);  R: jax.vjp"),
+    "softplus": _vjp_unary(jax.nn.softplus, "y = log(1 + e^x);  R: dx = dy sigmoid(x)"),
+    "elu": _vjp_unary(jax.nn.elu, "y = x > 0 ? x : e^x - 1;  R: jax.vjp"),
+    "leaky_relu": _vjp_unary(jax.nn.leaky_relu, "slope 0.01;  R: jax.vjp"),
+    "log_softmax": _vjp_unary(
+        jax.nn.log_softmax, "y = x - logsumexp(x);  R: dx = dy - softmax(x) sum(dy)"),
+}
+
 SMOOTH_RULES: dict[str, Rule] = {
     # name: Rule(forward(box, *xs) -> (ys, residuals), reverse(box, res, *dys) -> dxs)
     "matmul": Rule(
@@ -76,6 +99,7 @@ SMOOTH_RULES: dict[str, Rule] = {
     "sigmoid": _unary(ops.sigmoid, ops.sigmoid_reverse, "R: dx = dy y (1 - y)"),
     "tanh": _unary(ops.tanh, ops.tanh_reverse, "R: dx = dy (1 - y^2)"),
     "softmax": _unary(ops.softmax, ops.softmax_reverse, "R: dx = y (dy - <dy, y>)"),
+    **JAX_NN,  # gelu, silu, softplus, elu, leaky_relu, log_softmax
     **LOGIC_RULES,  # AND, OR, XOR, NOT, constants, lut, lut_layer, group_sum
     **SMOOTH_WIRING_RULES,  # reshape, select (learned wiring), tile, or_pool
     **SMOOTH_ENCODER_RULES,  # thermometer

@@ -148,7 +148,8 @@ def smooth_signature(
     sizes: Sequence[int] = (2, 3), logic_sizes: Sequence[int] = (1, 2)
 ) -> Signature:
     """Generators of ``cl.Smooth()``: on ``real(n)`` wires, ``n`` in ``sizes``,
-    relu, sigmoid, tanh, softmax, add, mul, a free parameter, bias, and linear
+    relu, sigmoid, tanh, softmax (and at the last size gelu, silu, softplus,
+    elu, leaky_relu, log_softmax), add, mul, a free parameter, bias, and linear
     and dense layers between every two sizes, an equinox MLP
     (``cl.nn.from_equinox``) between the first two; on ``bits(n)`` wires, ``n`` in
     ``logic_sizes``, the logic generators of :func:`boolean_signature`
@@ -160,8 +161,9 @@ def smooth_signature(
     ``n`` (temperature 2)."""
     gens: list[Generator] = []
     for n in sizes:
-        for act in nn.ACTIVATIONS:
-            gens.append(Generator.box(nn.activation_box(act, n), f"{act}{n}"))
+        for i, act in enumerate(nn.ACTIVATIONS):
+            if i < 4 or n == sizes[-1]:  # jax.nn's (after softmax): one size
+                gens.append(Generator.box(nn.activation_box(act, n), f"{act}{n}"))
         gens.append(Generator.box(nn.add(n), f"add{n}"))
         gens.append(Generator.box(nn.mul(n), f"mul{n}"))
         gens.append(Generator(f"p{n}", Ty(), real(n), partial(_param, n)))

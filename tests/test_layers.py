@@ -1,0 +1,49 @@
+"""The jax.nn activations as boxes (their laws and mutants are in the
+contract suite) and ``nn.add``/``nn.mul`` on any wire shape."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import catlearn as cl
+
+JAX_NN = {"gelu": jax.nn.gelu, "silu": jax.nn.silu, "softplus": jax.nn.softplus,
+          "elu": jax.nn.elu, "leaky_relu": jax.nn.leaky_relu,
+          "log_softmax": jax.nn.log_softmax}
+
+
+@pytest.mark.parametrize("name", sorted(JAX_NN))
+def test_an_activation_is_jax_nns_with_its_vjp(name):
+    box = getattr(cl.nn, name)(5)
+    program = cl.Smooth()(box)
+    x = jnp.asarray(np.random.default_rng(0).normal(size=(4, 5)) * 3, jnp.float32)
+    np.testing.assert_allclose(program({}, x), JAX_NN[name](x), rtol=1e-6)
+    dy = jnp.asarray(np.random.default_rng(1).normal(size=(4, 5)), jnp.float32)
+    _, (dx,) = program.reverse({}, (x,), (dy,))
+    np.testing.assert_allclose(dx, jax.vjp(JAX_NN[name], x)[1](dy)[0], rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_mlp_takes_any_activation_and_trains():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3)).astype(np.float32)
+    y = (X[:, 0] * X[:, 1] > 0).astype(np.int32)
+    for act in ("gelu", "silu"):
+        r = cl.fit(cl.nn.mlp([3, 32, 2], activation=act), (X, y), epochs=60,
+                   batch_size=32, optimiser=cl.optim.adam(0.02), progress=False)
+        assert r.history[-1]["accuracy"] > 0.85, act
+    with pytest.raises(cl.TypeSpecError, match="not one of"):
+        cl.nn.mlp([3, 4, 2], activation="swish")
+
+
+def test_add_and_activations_on_any_shape():
+    box = cl.nn.add(2, 3)
+    assert box.dom == cl.real(2, 3) @ cl.real(2, 3) and box.cod == cl.real(2, 3)
+    assert cl.nn.add((2, 3)) == box and cl.nn.add(4).cod == cl.real(4)
+    x = jnp.ones((5, 2, 3))
+    np.testing.assert_array_equal(cl.Smooth()(box)({}, x, 2 * x), 3 * x)
+    gelu = cl.nn.gelu(2, 3)
+    np.testing.assert_allclose(cl.Smooth()(gelu)({}, x), jax.nn.gelu(x), rtol=1e-6)
+    with pytest.raises(cl.TypeSpecError, match="positive ints"):
+        cl.nn.add(0)
