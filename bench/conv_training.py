@@ -1,5 +1,7 @@
 """Training a convolutional logic network: ``cl.Kernel(relaxed=True)`` against
-``cl.Smooth()``, the same diagram and the same Adam step, in one run.
+``cl.Smooth(fused=False)`` (the rule table box by box: what ``cl.Smooth()``
+ran before it fused LUT chains itself, in session 7), the same diagram and
+the same Adam step, in one run.
 
 The model is an MNIST-1D-sized convolutional logic network: signals of 8
 thermometer channels of length 40 (``bits(8, 40)``), ``cl.logic.conv`` with
@@ -63,7 +65,7 @@ def main() -> None:
     print(f"model: {net.dom} -> {net.cod}, {gates.gates:,} gates; batch {args.batch}")
     ms, losses = {}, {}
     params = cl.Smooth()(net).init(jax.random.key(0))
-    for name, functor in (("Smooth", cl.Smooth()),
+    for name, functor in (("Smooth", cl.Smooth(fused=False)),
                           ("Kernel(relaxed)", cl.Kernel(relaxed=True))):
         prog = functor(net)
         state = opt.init(params)

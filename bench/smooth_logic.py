@@ -133,8 +133,9 @@ def main() -> None:
     print(f"check: the hand steps compute catlearn's loss ({reference:.6f})")
     ms = {}
     for name, fn in steps.items():  # one after the other: interleaved steps of
-        jax.block_until_ready(fn())  # this size slow each other down (their
-        ms[name] = median_ms(fn, repeats, inner)  # buffers), by up to 2x
+        for _ in range(3):  # this size slow each other down (their buffers),
+            jax.block_until_ready(fn())  # by up to 2x; warm-up: 3 steps
+        ms[name] = median_ms(fn, repeats, inner)
     again = median_ms(steps["Smooth()"], repeats, inner)
     print(f"{'step':<28} | {'ms':>7} | {'samples/s':>10} | Smooth() speed-up")
     for name, v in ms.items():
