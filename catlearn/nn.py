@@ -255,3 +255,45 @@ def _as_ty(ty: Any, what: str) -> Any:
             f"{what}=cl.real(28, 28) (several wires: cl.real(3) @ cl.real(2))."
         )
     return ty
+
+
+def recurrent(cell: Diagram, steps: int, name: str = "rnn",
+              init: str = "zeros") -> Diagram:
+    """A recurrent model by unrolling: ``x_1 @ ... @ x_steps -> h``, where
+    ``cell: h @ x -> h`` runs once per step on the previous state and that
+    step's input, from a learnable initial state ``{name}.h0`` (``init``).
+    Every copy of the cell has the same parameter names, so its weights are
+    shared (their cotangents add up), under every semantics: a logic cell
+    (``bits`` state) runs exactly under ``Boolean``. Give a sequence ``X``
+    of shape ``(n, steps, ...)`` as one array per step: ``tuple(X[:, t] for
+    t in range(steps))``. (Unrolled: a ``lax.scan`` reading is future work.)
+
+    >>> import catlearn as cl
+    >>> cell = (cl.nn.linear(4, 4, name="hh") @ cl.nn.linear(2, 4, name="xh")
+    ...         ) >> cl.nn.add(4) >> cl.nn.tanh(4)
+    >>> rnn = cl.nn.recurrent(cell, 3)
+    >>> rnn.dom, rnn.cod
+    (monoidal.Ty(real(2), real(2), real(2)), monoidal.Ty(real(4)))
+    >>> sorted(rnn.params)
+    ['hh.w', 'rnn.h0', 'xh.w']
+    """
+    if not is_count(steps):
+        raise TypeSpecError(
+            f"recurrent: steps={steps!r} must be a positive int. Fix: e.g. "
+            "steps=len(sequence)."
+        )
+    dom, cod = cell.dom.inside, cell.cod.inside
+    if len(dom) != 2 or len(cod) != 1 or dom[0] != cod[0]:
+        raise TypeSpecError(
+            f"recurrent: the cell must map state @ input -> state (two wires to "
+            f"the first one), got {cell.dom} -> {cell.cod}. Fix: e.g. a cell "
+            "real(h) @ real(x) -> real(h)."
+        )
+    state, x = cell.dom[:1], cell.dom[1:]
+    relax = "sin" if dom[0].kind == "bits" else None
+    h0 = Param(f"{name}.h0", state, init=init, relax=relax)
+    parts = [h0 @ Id(x ** steps)]
+    for t in range(steps):
+        rest = steps - 1 - t
+        parts.append(cell @ Id(x ** rest) if rest else cell)
+    return Diagram.then(*parts)
