@@ -297,3 +297,26 @@ def recurrent(cell: Diagram, steps: int, name: str = "rnn",
         rest = steps - 1 - t
         parts.append(cell @ Id(x ** rest) if rest else cell)
     return Diagram.then(*parts)
+
+
+def layer_norm(n: int, name: str = "ln") -> Diagram:
+    """Layer normalisation over the ``n`` features of ``real(n)``: ``g (x -
+    mean) / sqrt(var + 1e-5) + b``, gain ``{name}.g`` (ones) and shift
+    ``{name}.b`` (zeros)."""
+    n = _check_size(n, "layer_norm(n)")
+    g = Param(f"{name}.g", real(n), init="ones")
+    b = Param(f"{name}.b", real(n), init="zeros")
+    return (g @ b @ real(n)) >> Box("layer_norm", real(n) @ real(n) @ real(n), real(n))
+
+
+def embedding(vocab: int, dim: int, length: int = 1, name: str = "emb") -> Diagram:
+    """``real(length) -> real(length, dim)``: each of ``length`` ids (given as
+    numbers, rounded down and clipped to ``0..vocab-1``) picks its row of the
+    table ``{name}.table`` (``real(vocab, dim)``, normal, scale 1). The ids
+    get no cotangent."""
+    vocab = _check_size(vocab, "embedding(vocab)")
+    dim = _check_size(dim, "embedding(dim)")
+    length = _check_size(length, "embedding(length)")
+    table = Param(f"{name}.table", real(vocab, dim), init="normal")
+    box = Box("embedding", real(vocab, dim) @ real(length), real(length, dim))
+    return (table @ real(length)) >> box

@@ -361,6 +361,32 @@ for _name in ("gelu", "silu", "softplus", "elu", "leaky_relu", "log_softmax"):
            f"{_name} reverse passes dy through (its derivative forgotten)")
 
 
+def _layer_norm_drops_shift() -> cl.Functor:
+    rule = S.rules["layer_norm"]
+
+    def reverse(box: Any, r: Any, dy: Any) -> Any:
+        dg, db, dx = rule.reverse(box, r, dy)
+        return dg, jnp.zeros_like(db), dx
+
+    return S.extend({"layer_norm": Rule(rule.forward, reverse)})
+
+
+def _embedding_one_row_over() -> cl.Functor:
+    rule = S.rules["embedding"]
+
+    def reverse(box: Any, r: Any, dy: Any) -> Any:
+        dtable, dids = rule.reverse(box, r, dy)
+        return jnp.roll(dtable, 1, axis=0), dids
+
+    return S.extend({"embedding": Rule(rule.forward, reverse)})
+
+
+mutant("smooth_layer_norm_drops_shift", _layer_norm_drops_shift(),
+       "layer_norm reverse forgets the shift's cotangent")
+mutant("smooth_embedding_one_row_over", _embedding_one_row_over(),
+       "embedding reverse adds each cotangent to the next row of the table")
+
+
 def _equinox_params_doubled() -> cl.Functor:
     """The equinox box's reverse doubles the parameters' cotangents."""
     from catlearn.functors import _eqx_rules

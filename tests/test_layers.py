@@ -47,3 +47,28 @@ def test_add_and_activations_on_any_shape():
     np.testing.assert_allclose(cl.Smooth()(gelu)({}, x), jax.nn.gelu(x), rtol=1e-6)
     with pytest.raises(cl.TypeSpecError, match="positive ints"):
         cl.nn.add(0)
+
+
+def test_layer_norm_normalises_each_example_and_learns_gain_and_shift():
+    program = cl.Smooth()(cl.nn.layer_norm(4, name="ln"))
+    params = program.init(jax.random.key(0))
+    x = jnp.asarray(np.random.default_rng(0).normal(size=(5, 4)) * 3 + 1, jnp.float32)
+    y = np.asarray(program(params, x))
+    np.testing.assert_allclose(y.mean(-1), 0, atol=1e-5)
+    np.testing.assert_allclose(y.std(-1), 1, atol=1e-3)
+    dp, _ = program.reverse(params, (x,), (jnp.ones((5, 4)),))
+    np.testing.assert_allclose(dp["ln.b"], 5 * np.ones(4))  # summed over the batch
+
+
+def test_an_embedding_picks_rows_and_trains_them():
+    emb = cl.nn.embedding(6, 2, length=3, name="e")
+    model = emb >> cl.nn.reshape((3, 2), (6,)) >> cl.nn.dense(6, 2, None, name="o")
+    rng = np.random.default_rng(0)
+    ids = rng.integers(0, 6, size=(300, 3)).astype(np.float32)
+    y = (ids[:, 0] >= 3).astype(np.int32)  # the class is in the first id
+    r = cl.fit(model, (ids, y), epochs=40, batch_size=32,
+               optimiser=cl.optim.adam(0.05), progress=False)
+    assert r.history[-1]["accuracy"] > 0.95
+    table = np.asarray(r.params["e.table"])
+    out = np.asarray(cl.Smooth()(emb)(r.params, jnp.asarray([[0.0, 5.0, 9.0]])))
+    np.testing.assert_array_equal(out[0], table[[0, 5, 5]])  # 9 clips to row 5

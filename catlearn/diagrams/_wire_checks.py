@@ -89,3 +89,24 @@ def matmul(box: Any) -> None:
             box, "real(n, m) @ real(n) -> real(m): weights, then inputs of the "
             "weights' first size", "cl.nn.linear(n, m)"
         )
+
+
+def layer_norm_wires(box: Any) -> None:
+    """``layer_norm``: gain, shift and input of one real shape, to it."""
+    dom, cod = box.dom.inside, box.cod.inside
+    ok = len(dom) == 3 and len(cod) == 1 and all(w.kind == "real" for w in dom)
+    if not ok or not dom[0] == dom[1] == dom[2] == cod[0]:
+        raise wires_error(box, "real(n) @ real(n) @ real(n) -> real(n) (gain, shift, "
+                          "input)", "cl.nn.layer_norm(n)")
+
+
+def embedding_wires(box: Any) -> None:
+    """``embedding``: a table ``real(v, d)`` and ids ``real(k)`` to ``real(k, d)``."""
+    dom, cod = box.dom.inside, box.cod.inside
+    ok = len(dom) == 2 and len(cod) == 1 and all(w.kind == "real" for w in dom)
+    if ok:
+        (t, ids), y = (w.shape for w in dom), cod[0].shape
+        ok = len(t) == 2 and len(ids) == 1 and y == (ids[0], t[1])
+    if not ok:
+        raise wires_error(box, "real(v, d) @ real(k) -> real(k, d) (table, ids)",
+                          "cl.nn.embedding(v, d, k)")

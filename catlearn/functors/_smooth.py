@@ -78,7 +78,40 @@ JAX_NN = {
         jax.nn.log_softmax, "y = x - logsumexp(x);  R: dx = dy - softmax(x) sum(dy)"),
 }
 
+EPS = 1e-5  # layer_norm's variance floor
+
+
+def _layer_norm(g: Any, b: Any, x: Any) -> Any:
+    mean = x.mean(axis=-1, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
+    return g * (x - mean) / jnp.sqrt(var + EPS) + b
+
+
+def _embed(table: Any, ids: Any) -> Any:
+    """Row ``floor(id)`` of ``table`` per id (clipped to the table)."""
+    idx = jnp.clip(jnp.floor(ids), 0, table.shape[0] - 1).astype(jnp.int32)
+    return table[idx]
+
+
+def _embed_reverse(box: Any, r: Any, dy: Any) -> tuple[Any, ...]:
+    table, ids = r
+    idx = jnp.clip(jnp.floor(ids), 0, table.shape[0] - 1).astype(jnp.int32)
+    dtable = jnp.zeros_like(table).at[idx.reshape(-1)].add(
+        dy.reshape(-1, table.shape[1]))
+    return dtable, jnp.zeros_like(ids)  # ids are indices: no cotangent
+
+
 SMOOTH_RULES: dict[str, Rule] = {
+    "layer_norm": Rule(
+        lambda box, g, b, x: ((_layer_norm(g, b, x),), (g, b, x)),
+        lambda box, r, dy: jax.vjp(_layer_norm, *r)[1](dy),
+        "y = g (x - mean) / sqrt(var + 1e-5) + b over the last axis;  R: jax.vjp",
+    ),
+    "embedding": Rule(
+        lambda box, t, ids: ((_embed(t, ids),), (t, ids)),
+        _embed_reverse,
+        "y[i] = table[floor(ids[i])];  R: dtable[id] += dy[i], dids = 0",
+    ),
     # name: Rule(forward(box, *xs) -> (ys, residuals), reverse(box, res, *dys) -> dxs)
     "matmul": Rule(
         lambda box, w, x: ((ops.matmul(w, x),), (w, x)),

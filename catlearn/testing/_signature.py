@@ -137,6 +137,14 @@ def _dense(n: int, m: int, name: str) -> Diagram:
     return nn.dense(n, m, "relu", name=name)
 
 
+def _layer_norm(n: int, name: str) -> Diagram:
+    return nn.layer_norm(n, name=name)
+
+
+def _embedding(n: int, name: str) -> Diagram:
+    return nn.embedding(3, 1, n, name=name) >> nn.reshape((n, 1), (n,))
+
+
 def _equinox(n: int, m: int, name: str) -> Diagram:
     import equinox as eqx
 
@@ -149,7 +157,8 @@ def smooth_signature(
 ) -> Signature:
     """Generators of ``cl.Smooth()``: on ``real(n)`` wires, ``n`` in ``sizes``,
     relu, sigmoid, tanh, softmax (and at the last size gelu, silu, softplus,
-    elu, leaky_relu, log_softmax), add, mul, a free parameter, bias, and linear
+    elu, leaky_relu, log_softmax, layer_norm, an embedding), add, mul, a free
+    parameter, bias, and linear
     and dense layers between every two sizes, an equinox MLP
     (``cl.nn.from_equinox``) between the first two; on ``bits(n)`` wires, ``n`` in
     ``logic_sizes``, the logic generators of :func:`boolean_signature`
@@ -175,6 +184,11 @@ def smooth_signature(
             gens.append(
                 Generator(f"dense{n}x{m}", real(n), real(m), partial(_dense, n, m))
             )
+    n = sizes[-1]  # layer norm; an embedding of n ids (3 rows of 1), flattened
+    gens.append(Generator(f"layer_norm{n}", real(n), real(n),
+                          partial(_layer_norm, n)))
+    gens.append(Generator(f"embedding3x1x{n}", real(n), real(n),
+                          partial(_embedding, n)))
     if len(sizes) >= 2:  # an equinox module as a box (cl.nn.from_equinox)
         n, m = sizes[0], sizes[1]
         gens.append(Generator(f"equinox_mlp{n}x{m}", real(n), real(m),
