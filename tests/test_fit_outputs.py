@@ -149,3 +149,24 @@ def test_early_stopping_refuses_what_it_cannot_watch():
                early_stopping=cl.learn.EarlyStopping("val_accuracy"))
     with pytest.raises(cl.ShapeError, match="mode="):
         cl.learn.EarlyStopping("loss", mode="lowest")
+
+
+def test_metrics_beyond_accuracy_in_fit_and_evaluate():
+    X, _, v = _data()
+    net = cl.nn.mlp([4, 8, 1])
+
+    def mae(y, t):
+        return jnp.mean(jnp.abs(y - t))
+
+    r = cl.fit(net, (X[:120], v[:120]), validation=(X[120:], v[120:]), epochs=3,
+               batch_size=32, metrics={"mae": mae}, progress=False)
+    assert all("val_mae" in row for row in r.history)
+    scores = cl.evaluate(net, r.params, (X[120:], v[120:]), metrics={"mae": mae},
+                         batch_size=7)  # batch means weighted by batch size
+    y = cl.Smooth()(net)(r.params, X[120:])
+    assert scores["mae"] == pytest.approx(float(mae(y, v[120:])), rel=1e-5)
+    assert r.history[-1]["val_mae"] == pytest.approx(scores["mae"], rel=1e-5)
+    alone = cl.fit(net, (X, v), epochs=2, metrics={"mae": mae}, progress=False)
+    assert "mae" in alone.history[-1] and "mae" not in alone.history[0]
+    with pytest.raises(cl.ShapeError, match="metrics must be a dict"):
+        cl.evaluate(net, r.params, (X, v), metrics=[mae])

@@ -29,8 +29,11 @@ def evaluate(
     semantics: Functor | None = None,
     loss: LossLike | None = None,
     batch_size: int = 4096,
+    metrics: dict[str, Any] | None = None,
 ) -> dict[str, float]:
-    """Loss and accuracy of ``diagram`` with ``params`` on ``data = (X, Y)``.
+    """Loss and accuracy of ``diagram`` with ``params`` on ``data = (X, Y)``,
+    and each of ``metrics`` (name -> ``fn(prediction, target) -> scalar``,
+    the batch's mean) under its name.
 
     Without ``loss``, the targets and the diagram's output choose it
     (:func:`default_loss`), as a user of optax would:
@@ -58,11 +61,13 @@ def evaluate(
             f"evaluate: batch_size must be a positive int, got {batch_size!r}. "
             "Fix: leave it out (4096) or pass e.g. batch_size=256."
         )
+    extra = check_metrics(metrics, "evaluate")
     program = semantics(diagram)
     checked = check_data(program, data, "evaluation data")
     loss = default_loss(program, checked[1]) if loss is None else as_loss(loss)
     check_loss(program, loss, "evaluate")
     scores = evaluate_program(program, params, checked, loss, batch_size)
+    scores.update(metric_scores(program, params, checked, extra, batch_size))
     circuit = circuit_of(program) if "accuracy" in scores else None
     if circuit is not None:
         scores.update(
@@ -146,6 +151,47 @@ def evaluate_program(
     if loss.correct is not None:
         scores["accuracy"] = correct / n
     return scores
+
+
+def check_metrics(metrics: Any, where: str) -> dict[str, Any]:
+    """``metrics``: a dict of name -> ``fn(prediction, target) -> scalar``
+    (the batch's mean), or ``None``."""
+    if metrics is None:
+        return {}
+    ok = isinstance(metrics, dict) and all(
+        isinstance(k, str) and k and callable(f) for k, f in metrics.items())
+    if not ok:
+        raise ShapeError(
+            f"{where}: metrics must be a dict of names to functions (prediction, "
+            f"target) -> number, got {metrics!r}. Fix: e.g. metrics={{'mae': "
+            "lambda y, t: jnp.mean(jnp.abs(y - t))}."
+        )
+    return dict(metrics)
+
+
+def metric_scores(
+    program: Program,
+    params: dict[str, Any],
+    data: tuple[tuple[Any, ...], Any],
+    metrics: dict[str, Any],
+    batch_size: int = 4096,
+) -> dict[str, float]:
+    """Each metric's mean over ``data`` (batch means weighted by batch size)."""
+    xs, y = data
+    n, sums = n_examples(y), dict.fromkeys(metrics, 0.0)
+    for lo in range(0, n, batch_size):
+        prediction = program(params, *(x[lo : lo + batch_size] for x in xs))
+        t = take(y, slice(lo, lo + batch_size))
+        for name, fn in metrics.items():
+            value = np.asarray(fn(prediction, t))
+            if value.shape != ():
+                raise ShapeError(
+                    f"metric {name!r} returned an array of shape {value.shape}; a "
+                    "metric gives one number per batch (its mean). Fix: reduce "
+                    "it, e.g. jnp.mean(...)."
+                )
+            sums[name] += float(value) * n_examples(t)
+    return {name: total / n for name, total in sums.items()}
 
 
 def inputs(x: Any) -> tuple[Any, ...]:

@@ -20,7 +20,7 @@ from ._callbacks import Callback, EarlyStopping, check_callback
 from ._checkpoint import State, fingerprint
 from ._checkpoint import read as read_checkpoint
 from ._curves import plot_history
-from ._evaluate import check_data
+from ._evaluate import check_data, check_metrics
 from ._guard import MODES
 from ._loop import Run, epoch_scores, gathering
 from ._parallel import DataParallel
@@ -72,6 +72,7 @@ def fit(
     score: str = "end",
     on_epoch_end: Callback | None = None,
     early_stopping: EarlyStopping | None = None,
+    metrics: dict[str, Any] | None = None,
 ) -> FitResult:
     """Train ``diagram`` on ``data = (X, Y)`` by minibatches, shuffled each epoch.
 
@@ -130,6 +131,9 @@ def fit(
       ``EarlyStopping("val_loss", patience=5)``): training stops when the
       monitored value has not improved for ``patience`` epochs, and the
       result holds the best epoch's parameters (``FitResult.best_epoch``).
+    - ``metrics``: name -> ``fn(prediction, target) -> scalar`` (the batch's
+      mean), recorded as ``val_<name>`` after every epoch with validation
+      data, else as ``<name>`` on the training data after the last epoch.
     - ``loss`` may also be a plain function ``fn(prediction, target) ->
       scalar`` (its reverse by ``jax.vjp``), or, for a diagram with several
       outputs, one loss per output as a tuple (targets ``Y = (Y1, Y2, ...)``;
@@ -160,6 +164,7 @@ def fit(
     if validation is not None:
         validation = check_data(program, validation, "validation data")
     check_callback(on_epoch_end)
+    metrics = check_metrics(metrics, "fit")
     if early_stopping is not None:
         early_stopping.check({"validation": validation is not None})
     key = jax.random.key(seed)
@@ -176,7 +181,8 @@ def fit(
     run = Run(
         step=step,
         data=(xs, targets),
-        scores=epoch_scores(learning, loss, (xs, y), validation, batch_size, score),
+        scores=epoch_scores(learning, loss, (xs, y), validation, batch_size, score,
+                            metrics),
         noise=jax.random.fold_in(key, 1) if program.stochastic else None,
         batch_size=batch_size,
         place=None if mesh is None else DataParallel(mesh),

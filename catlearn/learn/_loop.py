@@ -16,7 +16,14 @@ from .._errors import CheckpointError, NonFiniteError
 from ._checkpoint import State
 from ._checkpoint import write as write_checkpoint
 from ._curves import plot_history
-from ._evaluate import circuit_of, circuit_scores, evaluate_program, n_examples, take
+from ._evaluate import (
+    circuit_of,
+    circuit_scores,
+    evaluate_program,
+    metric_scores,
+    n_examples,
+    take,
+)
 from ._guard import Faults, describe, guard
 from ._parallel import DataParallel
 from ._training import Training
@@ -213,6 +220,7 @@ def epoch_scores(
     validation: tuple[tuple[np.ndarray, ...], np.ndarray] | None,
     batch_size: int,
     when: str = "end",
+    metrics: dict[str, Any] | None = None,
 ) -> Callable[[Any, Any, int, bool], dict[str, float]]:
     """The end-of-epoch history entries besides the loss: ``scores(params,
     correct, examples, last)``, ``correct`` of the epoch's ``examples`` (those
@@ -238,6 +246,11 @@ def epoch_scores(
             row.update(circuit_scores(circuit, params, data, loss, relaxed, size))
         if validation is not None:
             row.update(training.validate(params, validation, loss, size, circuit))
+        if metrics and validation is not None:  # every epoch, on validation
+            vals = metric_scores(program, params, validation, metrics, size)
+            row.update({f"val_{k}": v for k, v in vals.items()})
+        elif metrics and last:  # no validation: on the training set, at the end
+            row.update(metric_scores(program, params, data, metrics, size))
         return row
 
     return scores
