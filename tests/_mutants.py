@@ -339,6 +339,22 @@ class _RelaxedOrAsXor(cl.RelaxedKernel):
             _fuse.OrGates.TABLE = shipped
 
 
+class _RelaxedReadoutShifted(cl.RelaxedKernel):
+    """A fused chain's absorbed group_sum hands each class the next group's
+    count (its reverse unchanged)."""
+
+    def fused_rule(self, box: Any) -> Rule:
+        rule = super().fused_rule(box)
+
+        def forward(box: Any, *ins: Any, key: Any = None) -> Any:
+            (y,), res = rule.forward(box, *ins, key=key)
+            return ((jnp.roll(y, 1, axis=-1) if box.group else y),), res
+
+        return Rule(forward, rule.reverse, keyed=True)
+
+
+mutant("relaxed_kernel_readout_shifted", _RelaxedReadoutShifted(),
+       "a fused chain's group_sum read-out gives each class the next group's count")
 mutant("relaxed_kernel_or_link_as_xor", _RelaxedOrAsXor(),
        "a fused chain's linked or_pool computes XOR (forward and reverse agree)")
 mutant("relaxed_kernel_dx_sign", _RelaxedDxSign(),

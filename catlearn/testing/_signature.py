@@ -165,7 +165,8 @@ def smooth_signature(
     (relaxed: bits carry floats in [0, 1], LUT tables are raw reals squashed
     into [0, 1]), lut layers with difflogic's 16-gate softmax tables, a
     ``select`` relaxed by a softmax over the indices, a convolution then OR
-    pooling (one fused step under ``Kernel(relaxed=True)``), and the read-out
+    pooling (one fused step under ``Kernel(relaxed=True)``), a LUT layer with
+    its ``group_sum`` (fused into one step, read-out included), and the read-out
     ``group_sum`` from ``bits(n)`` to every ``real(k)`` with ``k`` dividing
     ``n`` (temperature 2)."""
     gens: list[Generator] = []
@@ -200,6 +201,9 @@ def smooth_signature(
             gens.append(Generator(f"softmax_luts{n}x{m}", bits(n), bits(m), make))
     if logic_sizes:  # a conv then OR pooling: Kernel(relaxed) fuses them in one step
         gens.append(Generator("conv_pool3", bits(1, 3), bits(1), _conv_pool))
+    if 2 in logic_sizes and 2 in sizes:  # a LUT layer and its read-out, fused into
+        # one step (Smooth's pass, Kernel(relaxed)): groups of two gates
+        gens.append(Generator("luts2x4_group_sum2", bits(2), real(2), _luts_readout))
     for n in sorted(logic_sizes)[-1:]:  # learned wiring relaxed by a softmax
         make = partial(_select, n, n, relax="softmax")
         gens.append(Generator(f"select{n}x{n}softmax", bits(n), bits(n), make))
@@ -294,6 +298,12 @@ def _conv_pool(name: str) -> Diagram:
     conv = logic.conv((1, 3), channels=1, kernel=2, depth=1, seed=3, name=f"{name}.c")
     pooled = conv >> logic.or_pool((1, 2), 2) >> logic.flatten(1, 1)
     return pooled >> logic.lut_layer(1, 1, name=f"{name}.g", wiring=([0], [0]))
+
+
+def _luts_readout(name: str) -> Diagram:
+    """A LUT layer then group_sum (2 classes of 2 gates): one fused step."""
+    layer = logic.lut_layer(2, 4, seed=1, name=name, init="normal")
+    return layer >> logic.group_sum(4, 2, tau=2.0)
 
 
 def _select(n: int, m: int, name: str, relax: str = "sin") -> Diagram:
