@@ -66,8 +66,7 @@ def evaluate(
     checked = check_data(program, data, "evaluation data")
     loss = default_loss(program, checked[1]) if loss is None else as_loss(loss)
     check_loss(program, loss, "evaluate")
-    scores = evaluate_program(program, params, checked, loss, batch_size)
-    scores.update(metric_scores(program, params, checked, extra, batch_size))
+    scores = evaluate_program(program, params, checked, loss, batch_size, extra)
     circuit = circuit_of(program) if "accuracy" in scores else None
     if circuit is not None:
         scores.update(
@@ -136,21 +135,37 @@ def evaluate_program(
     data: tuple[tuple[Any, ...], Any],
     loss: LossLike,
     batch_size: int = 4096,
+    metrics: dict[str, Any] | None = None,
 ) -> dict[str, float]:
-    xs, y = data
-    n = n_examples(y)
+    """Loss (and accuracy, and each of ``metrics``) over ``data``, in one
+    pass of batches of ``batch_size``."""
+    n = n_examples(data[1])
     total, correct = 0.0, 0.0
-    for lo in range(0, n, batch_size):
-        batch_x = tuple(x[lo : lo + batch_size] for x in xs)
-        prediction = program(params, *batch_x)
-        t = take(y, slice(lo, lo + batch_size))
-        total += float(loss(prediction, t)) * n_examples(t)
+    sums = dict.fromkeys(metrics or {}, 0.0)
+    for prediction, t, m in _batches(program, params, data, batch_size):
+        total += float(loss(prediction, t)) * m
         right = loss.n_correct(prediction, t)
         correct += 0.0 if right is None else float(right)
+        _add_metrics(sums, metrics or {}, prediction, t, m)
     scores = {"loss": total / n, "n": float(n)}
     if loss.correct is not None:
         scores["accuracy"] = correct / n
+    scores.update({name: v / n for name, v in sums.items()})
     return scores
+
+
+def _batches(
+    program: Program, params: dict[str, Any], data: Any, size: int
+) -> Any:
+    """``(prediction, targets, examples)`` batch after batch."""
+    xs, y = data
+    for lo in range(0, n_examples(y), size):
+        t = take(y, slice(lo, lo + size))
+        yield program(params, *(x[lo : lo + size] for x in xs)), t, n_examples(t)
+
+
+def inputs(x: Any) -> tuple[Any, ...]:
+    return tuple(x) if isinstance(x, tuple | list) else (x,)
 
 
 def check_metrics(metrics: Any, where: str) -> dict[str, Any]:
@@ -177,25 +192,23 @@ def metric_scores(
     batch_size: int = 4096,
 ) -> dict[str, float]:
     """Each metric's mean over ``data`` (batch means weighted by batch size)."""
-    xs, y = data
-    n, sums = n_examples(y), dict.fromkeys(metrics, 0.0)
-    for lo in range(0, n, batch_size):
-        prediction = program(params, *(x[lo : lo + batch_size] for x in xs))
-        t = take(y, slice(lo, lo + batch_size))
-        for name, fn in metrics.items():
-            value = np.asarray(fn(prediction, t))
-            if value.shape != ():
-                raise ShapeError(
-                    f"metric {name!r} returned an array of shape {value.shape}; a "
-                    "metric gives one number per batch (its mean). Fix: reduce "
-                    "it, e.g. jnp.mean(...)."
-                )
-            sums[name] += float(value) * n_examples(t)
-    return {name: total / n for name, total in sums.items()}
+    sums = dict.fromkeys(metrics, 0.0)
+    for prediction, t, m in _batches(program, params, data, batch_size):
+        _add_metrics(sums, metrics, prediction, t, m)
+    return {name: v / n_examples(data[1]) for name, v in sums.items()}
 
 
-def inputs(x: Any) -> tuple[Any, ...]:
-    return tuple(x) if isinstance(x, tuple | list) else (x,)
+def _add_metrics(sums: dict[str, float], metrics: dict[str, Any], prediction: Any,
+                 t: Any, m: int) -> None:
+    for name, fn in metrics.items():
+        value = np.asarray(fn(prediction, t))
+        if value.shape != ():
+            raise ShapeError(
+                f"metric {name!r} returned an array of shape {value.shape}; a "
+                "metric gives one number per batch (its mean). Fix: reduce it, "
+                "e.g. jnp.mean(...)."
+            )
+        sums[name] += float(value) * m
 
 
 def n_examples(y: Any) -> int:
