@@ -299,6 +299,30 @@ def recurrent(cell: Diagram, steps: int, name: str = "rnn",
     return Diagram.then(*parts)
 
 
+def dropout(rate: float, *shape: int) -> Diagram:
+    """Dropout on ``real(*shape)``: in training (``cl.fit`` passes a key) each
+    value is zeroed with probability ``rate`` and the rest scaled by ``1 / (1 -
+    rate)``, so the expected value is unchanged; in evaluation (no key) the
+    identity. Its reverse masks the cotangent the same way.
+
+    >>> import numpy as np, jax, catlearn as cl
+    >>> prog = cl.Smooth()(cl.nn.dropout(0.5, 4))
+    >>> x = np.ones((2, 4), np.float32)
+    >>> prog({}, x).tolist()  # no key: the identity
+    [[1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0]]
+    >>> sorted(set(np.asarray(prog({}, x, key=jax.random.key(0))).ravel().tolist()))
+    [0.0, 2.0]
+    """
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not (
+            0 <= rate < 1):
+        raise TypeSpecError(
+            f"dropout: rate={rate!r} must be a number in [0, 1) (the probability "
+            "of zeroing a value). Fix: e.g. cl.nn.dropout(0.1, 64)."
+        )
+    wire = real(*_shape(shape, "dropout"))
+    return Box("dropout", wire, wire, data=(("rate", float(rate)),))
+
+
 def layer_norm(n: int, name: str = "ln") -> Diagram:
     """Layer normalisation over the ``n`` features of ``real(n)``: ``g (x -
     mean) / sqrt(var + 1e-5) + b``, gain ``{name}.g`` (ones) and shift

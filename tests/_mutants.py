@@ -397,6 +397,19 @@ def _embedding_one_row_over() -> cl.Functor:
     return S.extend({"embedding": Rule(rule.forward, reverse)})
 
 
+def _dropout_unmasked() -> cl.Functor:
+    """dropout's reverse forgets its mask (right in evaluation, wrong in
+    training: only the keyed check sees it)."""
+    rule = S.rules["dropout"]
+
+    def reverse(box: Any, scale: Any, dy: Any) -> Any:
+        return (dy,)
+
+    return S.extend({"dropout": Rule(rule.forward, reverse, keyed=True)})
+
+
+mutant("smooth_dropout_unmasked", _dropout_unmasked(),
+       "dropout reverse passes dy through, ignoring the mask it drew")
 mutant("smooth_layer_norm_drops_shift", _layer_norm_drops_shift(),
        "layer_norm reverse forgets the shift's cotangent")
 mutant("smooth_embedding_one_row_over", _embedding_one_row_over(),

@@ -72,3 +72,34 @@ def test_an_embedding_picks_rows_and_trains_them():
     table = np.asarray(r.params["e.table"])
     out = np.asarray(cl.Smooth()(emb)(r.params, jnp.asarray([[0.0, 5.0, 9.0]])))
     np.testing.assert_array_equal(out[0], table[[0, 5, 5]])  # 9 clips to row 5
+
+
+def test_dropout_masks_in_training_and_is_the_identity_in_evaluation():
+    prog = cl.Smooth()(cl.nn.dropout(0.25, 2000))
+    assert prog.stochastic and not cl.Smooth()(cl.nn.dropout(0.0, 3)).stochastic
+    x = jnp.ones((4, 2000), jnp.float32)
+    np.testing.assert_array_equal(prog({}, x), x)  # no key: the identity
+    y = np.asarray(prog({}, x, key=jax.random.key(3)))
+    assert set(np.unique(y)) == {0.0, np.float32(1 / 0.75)}
+    assert abs((y == 0).mean() - 0.25) < 0.02  # the rate, and mean kept ~1
+    dy = jnp.asarray(np.random.default_rng(0).normal(size=x.shape), jnp.float32)
+    _, (dx,) = prog.reverse({}, (x,), (dy,), key=jax.random.key(3))
+    np.testing.assert_allclose(dx, dy * y, rtol=1e-6)  # the same mask
+    other = np.asarray(prog({}, x, key=jax.random.key(4)))
+    assert (other != y).any()  # another key, another mask
+    with pytest.raises(cl.TypeSpecError, match=r"rate=1\.0 must be"):
+        cl.nn.dropout(1.0, 3)
+
+
+def test_a_model_with_dropout_trains_and_evaluates_deterministically():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] > 0).astype(np.int32)
+    d = (cl.nn.dense(4, 32, name="h") >> cl.nn.dropout(0.3, 32)
+         >> cl.nn.linear(32, 2, name="out"))
+    r = cl.fit(d, (X, y), epochs=30, batch_size=32, optimiser=cl.optim.adam(0.02),
+               progress=False)
+    a = cl.evaluate(d, r.params, (X, y))
+    assert a["accuracy"] > 0.9 and a == cl.evaluate(d, r.params, (X, y))
+    again = cl.io.from_json(cl.io.to_json(d))  # the rate survives a round trip
+    assert cl.diagrams.DropoutSpec.of(again.boxes[5]).rate == 0.3

@@ -55,6 +55,7 @@ from ._specs import GATE_CHOICES as GATE_CHOICES
 from ._specs import INITS as INITS
 from ._specs import RELAXATIONS as RELAXATIONS
 from ._specs import SPEC_CHECKS as SPEC_CHECKS
+from ._specs import DropoutSpec as DropoutSpec
 from ._specs import EquinoxSpec as EquinoxSpec
 from ._specs import GroupSumSpec as GroupSumSpec
 from ._specs import LutLayerSpec as LutLayerSpec

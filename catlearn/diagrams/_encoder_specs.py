@@ -1,5 +1,6 @@
-"""The spec of the input encoder ``thermometer``: real features to bits by
-fixed thresholds, the front end of logic-gate networks."""
+"""The specs of real-wire generators with fields: the input encoder
+``thermometer`` (real features to bits by fixed thresholds, the front end of
+logic-gate networks) and ``dropout``."""
 
 from __future__ import annotations
 
@@ -59,6 +60,27 @@ class ThermometerSpec(Spec):
                               f"{levels} thresholds each)", fix)
         table = tuple(tuple(float(t) for t in r) for r in rows)
         return cls(table, float(tau), s["order"])
+
+
+@dataclass(frozen=True)
+class DropoutSpec(Spec):
+    """``dropout``: ``real(*s) -> real(*s)``. Given a key (training), each
+    value is kept with probability ``1 - rate`` and scaled by ``1 / (1 -
+    rate)``, else zeroed; without one (evaluation) the identity."""
+
+    rate: float
+    NAME: ClassVar[str] = "dropout"
+    FIX: ClassVar[str] = "build it with cl.nn.dropout(rate, *shape)"
+
+    @classmethod
+    def parse(cls, box: Any) -> Self:
+        rate = cls._read(box)["rate"]
+        if not is_finite(rate) or not 0 <= rate < 1:
+            raise field_error(box, "rate", rate, "is not a number in [0, 1)", cls.FIX)
+        dom, cod = box.dom.inside, box.cod.inside
+        if not (len(dom) == 1 and dom == cod and dom[0].kind == "real"):
+            raise wires_error(box, "one real wire to the same wire", cls.FIX)
+        return cls(float(rate))
 
 
 def _short(value: Any) -> str:

@@ -48,6 +48,7 @@ from ._checks import (
     where,
     wires_error,
 )
+from ._encoder_specs import DropoutSpec as DropoutSpec
 from ._encoder_specs import ThermometerSpec
 from ._equinox_spec import EquinoxSpec as EquinoxSpec
 from ._spec_base import Spec
@@ -256,6 +257,7 @@ SPEC_CHECKS: dict[str, Callable[[Any], Spec | None]] = {
     "or_pool": or_pool,
     "sort": sort_wires,
     "thermometer": ThermometerSpec.parse,
+    "dropout": DropoutSpec.parse,
     "equinox": EquinoxSpec.parse,
     "layer_norm": layer_norm_wires,
     "embedding": embedding_wires,

@@ -23,6 +23,7 @@ from ..backends import jax_ops as ops
 from ..diagrams import (
     GATE_CHOICES,
     PASS_A,
+    DropoutSpec,
     LutLayerSpec,
     LutSpec,
     Param,
@@ -101,7 +102,26 @@ def _embed_reverse(box: Any, r: Any, dy: Any) -> tuple[Any, ...]:
     return dtable, jnp.zeros_like(ids)  # ids are indices: no cotangent
 
 
+def _dropout_forward(box: Any, x: Any, key: Any = None) -> Any:
+    """Inverted dropout: with a key, keep each value with probability ``1 -
+    rate`` and scale it by ``1 / (1 - rate)``; without one, the identity."""
+    rate = DropoutSpec.of(box).rate
+    if key is None or rate == 0:
+        return (x,), None
+    scale = jnp.where(jax.random.bernoulli(key, 1 - rate, x.shape), 1 / (1 - rate), 0)
+    return (x * scale.astype(x.dtype),), scale.astype(x.dtype)
+
+
+def _dropout_reverse(box: Any, scale: Any, dy: Any) -> tuple[Any, ...]:
+    return (dy if scale is None else dy * scale,)
+
+
 SMOOTH_RULES: dict[str, Rule] = {
+    "dropout": Rule(
+        _dropout_forward, _dropout_reverse,
+        "y = x m / (1 - rate), m ~ Bernoulli(1 - rate) given a key, else y = x;  "
+        "R: dx = dy m / (1 - rate)", keyed=True,
+    ),
     "layer_norm": Rule(
         lambda box, g, b, x: ((_layer_norm(g, b, x),), (g, b, x)),
         lambda box, r, dy: jax.vjp(_layer_norm, *r)[1](dy),
@@ -242,6 +262,8 @@ class Smooth(Functor):
         return (4 * shape[0],) if len(shape) == 1 else (shape[0], 1 << shape[1])
 
     def is_stochastic(self, box: Any) -> bool:
+        if box.name == "dropout":
+            return DropoutSpec.of(box).rate > 0
         if isinstance(box, FusedLayers):
             return any(s.relax == "gumbel" for s in box.luts)
         spec = spec_of(box) if box.name in ("lut", "lut_layer") else None

@@ -157,7 +157,7 @@ def smooth_signature(
 ) -> Signature:
     """Generators of ``cl.Smooth()``: on ``real(n)`` wires, ``n`` in ``sizes``,
     relu, sigmoid, tanh, softmax (and at the last size gelu, silu, softplus,
-    elu, leaky_relu, log_softmax, layer_norm, an embedding), add, mul, a free
+    elu, leaky_relu, log_softmax, layer_norm, an embedding, dropout), add, mul, a free
     parameter, bias, and linear
     and dense layers between every two sizes, an equinox MLP
     (``cl.nn.from_equinox``) between the first two; on ``bits(n)`` wires, ``n`` in
@@ -190,6 +190,7 @@ def smooth_signature(
                           partial(_layer_norm, n)))
     gens.append(Generator(f"embedding3x1x{n}", real(n), real(n),
                           partial(_embedding, n)))
+    gens.append(Generator.box(nn.dropout(0.5, n), f"dropout{n}"))  # keyed too
     if len(sizes) >= 2:  # an equinox module as a box (cl.nn.from_equinox)
         n, m = sizes[0], sizes[1]
         gens.append(Generator(f"equinox_mlp{n}x{m}", real(n), real(m),

@@ -136,15 +136,21 @@ def reverse_matches_vjp(program: Program, params: Params, xs: Any, dys: Any, *,
                         tol: Tolerance = TOL) -> None:
     """``program.reverse`` equals ``jax.vjp`` of the un-jitted forward
     ``program.apply`` (the independent oracle for ``Smooth``), parameters
-    included."""
+    included. A stochastic program (dropout, Gumbel-noised gates) is checked
+    twice: without a key (its evaluation mode) and with a fixed key (its
+    training mode, the same draws on both sides)."""
     p = restrict(params, program)
+    keys = (None, jax.random.key(7)) if program.stochastic else (None,)
+    for key in keys:
+        def forward(p: Params, xs: tuple[Any, ...], key: Any = key) -> tuple[Any, ...]:
+            return as_tuple(program.apply(p, *xs, key=key))
 
-    def forward(p: Params, xs: tuple[Any, ...]) -> tuple[Any, ...]:
-        return as_tuple(program.apply(p, *xs))
-
-    _, pullback = jax.vjp(forward, p, tuple(xs))
-    close("reverse = jax.vjp of the forward", {"program": program.diagram},
-          reverse(program, p, xs, dys), tuple(pullback(tuple(dys))), tol=tol)
+        _, pullback = jax.vjp(forward, p, tuple(xs))
+        dparams, dxs = program.reverse(p, tuple(xs), tuple(dys), key=key)
+        law = "reverse = jax.vjp of the forward" + (" (keyed)" if key is not None
+                                                    else "")
+        close(law, {"program": program.diagram}, (dparams, tuple(dxs)),
+              tuple(pullback(tuple(dys))), tol=tol)
 
 
 def lens_composition(F: Functor, f: Diagram, g: Diagram, params: Params, xs: Any,
