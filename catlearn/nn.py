@@ -15,6 +15,8 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from discopy.monoidal import Ty
+
 from ._errors import TypeSpecError
 from .diagrams import Box, Diagram, Id, Param, is_count, real
 
@@ -258,7 +260,7 @@ def _as_ty(ty: Any, what: str) -> Any:
 
 
 def recurrent(cell: Diagram, steps: int, name: str = "rnn",
-              init: str = "zeros") -> Diagram:
+              init: str = "zeros", scan: bool = True) -> Diagram:
     """A recurrent model by unrolling: ``x_1 @ ... @ x_steps -> h``, where
     ``cell: h @ x -> h`` runs once per step on the previous state and that
     step's input, from a learnable initial state ``{name}.h0`` (``init``).
@@ -266,7 +268,15 @@ def recurrent(cell: Diagram, steps: int, name: str = "rnn",
     shared (their cotangents add up), under every semantics: a logic cell
     (``bits`` state) runs exactly under ``Boolean``. Give a sequence ``X``
     of shape ``(n, steps, ...)`` as one array per step: ``tuple(X[:, t] for
-    t in range(steps))``. (Unrolled: a ``lax.scan`` reading is future work.)
+    t in range(steps))``.
+
+    With ``scan=True`` (default) the loop is one ``recurrent`` box, ``P @ h @
+    x^steps -> h``, its first inputs the cell's parameters fed by ``Param``
+    boxes outside it (the weights every step shares, drawn as wires into the
+    one box): ``Smooth`` runs it by ``jax.lax.scan`` (compile time does not
+    grow with ``steps``), every other functor as the cell unrolled
+    (``cl.diagrams.RecurrentSpec``). ``scan=False`` builds the unrolled
+    diagram itself: the same meaning, every step's boxes visible.
 
     >>> import catlearn as cl
     >>> cell = (cl.nn.linear(4, 4, name="hh") @ cl.nn.linear(2, 4, name="xh")
@@ -292,6 +302,8 @@ def recurrent(cell: Diagram, steps: int, name: str = "rnn",
     state, x = cell.dom[:1], cell.dom[1:]
     relax = "sin" if dom[0].kind == "bits" else None
     h0 = Param(f"{name}.h0", state, init=init, relax=relax)
+    if scan:
+        return _scanned(cell, steps, h0)
     parts = [h0 @ Id(x ** steps)]
     for t in range(steps):
         rest = steps - 1 - t
@@ -321,6 +333,20 @@ def dropout(rate: float, *shape: int) -> Diagram:
         )
     wire = real(*_shape(shape, "dropout"))
     return Box("dropout", wire, wire, data=(("rate", float(rate)),))
+
+
+def _scanned(cell: Diagram, steps: int, h0: Param) -> Diagram:
+    from .diagrams import RecurrentSpec, encode_cell, param_boxes
+
+    found = param_boxes(cell)
+    feed = Id(Ty())
+    for p in found.values():
+        feed = feed @ p
+    spec = RecurrentSpec(encode_cell(cell), steps, tuple(found))
+    x = cell.dom[1:]
+    box = Box("recurrent", feed.cod @ cell.dom[:1] @ x ** steps, cell.cod,
+              data=spec.to_data())
+    return (feed @ h0 @ Id(x ** steps)) >> box
 
 
 def layer_norm(n: int, name: str = "ln") -> Diagram:

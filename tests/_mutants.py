@@ -408,6 +408,23 @@ def _dropout_unmasked() -> cl.Functor:
     return S.extend({"dropout": Rule(rule.forward, reverse, keyed=True)})
 
 
+class _ScanParamsHalved(cl.Smooth):
+    """The recurrent box's scanned reverse halves the cotangent of the
+    weights its steps share (as if it averaged two steps' instead of adding)."""
+
+    def recurrent_rule(self, box: Any) -> Rule:
+        rule = super().recurrent_rule(box)
+        k = len(cl.diagrams.RecurrentSpec.of(box).params)
+
+        def reverse(box: Any, r: Any, dy: Any) -> Any:
+            d = rule.reverse(box, r, dy)
+            return tuple(v * 0.5 if i < k else v for i, v in enumerate(d))
+
+        return Rule(rule.forward, reverse, rule.doc, rule.keyed)
+
+
+mutant("smooth_scan_params_halved", _ScanParamsHalved(),
+       "the recurrent box's scanned reverse halves the shared weights' cotangent")
 mutant("smooth_dropout_unmasked", _dropout_unmasked(),
        "dropout reverse passes dy through, ignoring the mask it drew")
 mutant("smooth_layer_norm_drops_shift", _layer_norm_drops_shift(),

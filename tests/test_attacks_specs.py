@@ -157,7 +157,9 @@ def test_every_library_box_passes_its_check():
     made += [cl.logic.sort(3), cl.logic.lut_layer(5, 2, n_inputs=4)]
     made += [cl.logic.select(5, 2, relax="softmax")]
     made += [cl.nn.activation_box(a, 3) for a in cl.nn.ACTIVATIONS]
-    made += [cl.nn.layer_norm(3), cl.nn.embedding(4, 2, 3)]
+    made += [cl.nn.layer_norm(3), cl.nn.embedding(4, 2, 3), cl.nn.dropout(0.1, 3)]
+    made += [cl.nn.recurrent((cl.nn.linear(2, 2) @ cl.nn.linear(1, 2, name="x")
+                              ) >> cl.nn.add(2), 3)]
     made += [cl.nn.from_equinox(eqx.nn.Linear(2, 3, key=jax.random.key(0)),
                                 cl.real(2), cl.real(3))]
     for relax in ("sin", "sigmoid", "softmax", "gumbel"):

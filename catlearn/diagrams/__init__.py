@@ -51,6 +51,8 @@ from ._memory import SMALL as SMALL_ALLOCATION
 from ._memory import check_memory as check_memory
 from ._memory import describe_bytes as describe_bytes
 from ._memory import free_memory as free_memory
+from ._recurrent_spec import RecurrentSpec as RecurrentSpec
+from ._recurrent_spec import encode_cell as encode_cell
 from ._specs import GATE_CHOICES as GATE_CHOICES
 from ._specs import INITS as INITS
 from ._specs import RELAXATIONS as RELAXATIONS
@@ -94,6 +96,9 @@ __all__ = [
     "EQUINOX_MODULES",
     "EquinoxEntry",
     "EquinoxSpec",
+    "DropoutSpec",
+    "RecurrentSpec",
+    "encode_cell",
     "GATES",
     "GATE_CHOICES",
     "INITS",

@@ -239,6 +239,12 @@ class ParamSpec(Spec):
         return cls(s["init"], s["scale"], s["relax"])
 
 
+def _recurrent(box: Any) -> Spec:
+    from ._recurrent_spec import RecurrentSpec  # it reads diagrams: imported late
+
+    return RecurrentSpec.parse(box)
+
+
 SPEC_CHECKS: dict[str, Callable[[Any], Spec | None]] = {
     # generator name: parse(box) -> its typed spec (None: no spec fields), raising
     # TypeSpecError (ShapeError for sizes)
@@ -258,6 +264,7 @@ SPEC_CHECKS: dict[str, Callable[[Any], Spec | None]] = {
     "sort": sort_wires,
     "thermometer": ThermometerSpec.parse,
     "dropout": DropoutSpec.parse,
+    "recurrent": _recurrent,
     "equinox": EquinoxSpec.parse,
     "layer_norm": layer_norm_wires,
     "embedding": embedding_wires,

@@ -216,6 +216,12 @@ class Functor:
         """The shape of the array that holds parameter ``box``: its wire's."""
         return tuple(box.cod.inside[0].shape)
 
+    def recurrent_rule(self, box: Any) -> Rule | None:
+        """The rule of a ``recurrent`` box (:func:`cl.nn.recurrent`) if this
+        functor reads it natively (``Smooth``: ``lax.scan``); ``None``
+        (here): the box is compiled as its cell unrolled in time."""
+        return None
+
     def is_stochastic(self, box: Any) -> bool:
         """Whether a keyed rule of ``box`` draws random numbers given a key."""
         return False
@@ -283,6 +289,12 @@ def compile_diagram(functor: Functor, diagram: Diagram) -> Program:
             return [ins[1], ins[0]]
         functor.check_box(box)
         rule = functor.rules.get(box.name)
+        if box.name == "recurrent" and rule is None:  # a feedback loop in time
+            rule = functor.recurrent_rule(box)
+            if rule is None:  # no native reading: the cell, steps times
+                from ..diagrams import RecurrentSpec
+
+                return run(RecurrentSpec.of(box).unrolled(), ins)
         if rule is None:
             known = ", ".join(sorted(functor.rules)) or "none"
             raise MissingRuleError(
@@ -295,17 +307,21 @@ def compile_diagram(functor: Functor, diagram: Diagram) -> Program:
         steps.append(Step(box, rule, tuple(ins), tuple(outs)))
         return outs
 
-    for layer in diagram.inside:
-        left, box, *tail = layer
-        pieces = [(len(left), box)]
-        offset = len(left) + len(box.dom)
-        for ty, other in zip(tail[::2], tail[1::2]):  # noqa: B905
-            offset += len(ty)
-            pieces.append((offset, other))
-            offset += len(other.dom)
-        done = [(off, len(b.dom), apply(b, current[off : off + len(b.dom)]))
-                for off, b in pieces]  # boxes in order: steps and params keep it
-        for off, width, outs in reversed(done):  # in place: linear in the layer
-            current[off : off + width] = outs
+    def run(d: Diagram, current: list[int]) -> list[int]:
+        current = list(current)
+        for layer in d.inside:
+            left, box, *tail = layer
+            pieces = [(len(left), box)]
+            offset = len(left) + len(box.dom)
+            for ty, other in zip(tail[::2], tail[1::2]):  # noqa: B905
+                offset += len(ty)
+                pieces.append((offset, other))
+                offset += len(other.dom)
+            done = [(off, len(b.dom), apply(b, current[off : off + len(b.dom)]))
+                    for off, b in pieces]  # boxes in order: steps and params keep it
+            for off, width, outs in reversed(done):  # in place: linear in the layer
+                current[off : off + width] = outs
+        return current
 
+    current = run(diagram, current)
     return Program(functor, diagram, slots, steps, len(diagram.dom), params, current)

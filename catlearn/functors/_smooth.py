@@ -39,6 +39,7 @@ from ._fused_rules import relaxed_backend, relaxed_rule
 from ._program import Program
 from ._repeat import repeat
 from ._rule import Rule
+from ._scan import scan_rule
 from ._smooth_logic import LOGIC_RULES
 from ._wiring_rules import SMOOTH_WIRING_RULES
 
@@ -261,7 +262,13 @@ class Smooth(Functor):
             return shape
         return (4 * shape[0],) if len(shape) == 1 else (shape[0], 1 << shape[1])
 
+    def recurrent_rule(self, box: Any) -> Rule:
+        """``lax.scan`` of the cell over the steps (``_scan.py``)."""
+        return scan_rule(self, box)
+
     def is_stochastic(self, box: Any) -> bool:
+        if box.name == "recurrent":  # its rule is keyed iff the cell draws
+            return True
         if box.name == "dropout":
             return DropoutSpec.of(box).rate > 0
         if isinstance(box, FusedLayers):

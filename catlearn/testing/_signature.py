@@ -145,6 +145,12 @@ def _embedding(n: int, name: str) -> Diagram:
     return nn.embedding(3, 1, n, name=name) >> nn.reshape((n, 1), (n,))
 
 
+def _recurrent(n: int, name: str) -> Diagram:
+    cell = (nn.linear(n, n, name=f"{name}.hh") @ nn.linear(n, n, name=f"{name}.xh")
+            ) >> nn.add(n) >> nn.tanh(n)
+    return nn.recurrent(cell, 2, name=name, init="normal")
+
+
 def _equinox(n: int, m: int, name: str) -> Diagram:
     import equinox as eqx
 
@@ -157,7 +163,8 @@ def smooth_signature(
 ) -> Signature:
     """Generators of ``cl.Smooth()``: on ``real(n)`` wires, ``n`` in ``sizes``,
     relu, sigmoid, tanh, softmax (and at the last size gelu, silu, softplus,
-    elu, leaky_relu, log_softmax, layer_norm, an embedding, dropout), add, mul, a free
+    elu, leaky_relu, log_softmax, layer_norm, an embedding, dropout, a tanh
+    cell recurrent over two steps), add, mul, a free
     parameter, bias, and linear
     and dense layers between every two sizes, an equinox MLP
     (``cl.nn.from_equinox``) between the first two; on ``bits(n)`` wires, ``n`` in
@@ -191,6 +198,8 @@ def smooth_signature(
     gens.append(Generator(f"embedding3x1x{n}", real(n), real(n),
                           partial(_embedding, n)))
     gens.append(Generator.box(nn.dropout(0.5, n), f"dropout{n}"))  # keyed too
+    gens.append(Generator(f"recurrent{n}x2", real(n) @ real(n), real(n),
+                          partial(_recurrent, n)))  # a tanh cell, lax.scan
     if len(sizes) >= 2:  # an equinox module as a box (cl.nn.from_equinox)
         n, m = sizes[0], sizes[1]
         gens.append(Generator(f"equinox_mlp{n}x{m}", real(n), real(m),
