@@ -1,6 +1,10 @@
 """``fit`` and ``evaluate`` beyond one output and a shipped loss: diagrams
 with several outputs, plain functions as losses, ``on_epoch_end`` and early
-stopping with the best parameters kept."""
+stopping with the best parameters kept, and the accuracy of each output
+(``accuracy_i``) beside the joint one."""
+
+import io
+import zipfile
 
 import jax
 import jax.numpy as jnp
@@ -8,6 +12,7 @@ import numpy as np
 import pytest
 
 import catlearn as cl
+from catlearn.learn import _loop
 
 
 def _data(n=160, seed=0):
@@ -170,3 +175,158 @@ def test_metrics_beyond_accuracy_in_fit_and_evaluate():
     assert "mae" in alone.history[-1] and "mae" not in alone.history[0]
     with pytest.raises(cl.ShapeError, match="metrics must be a dict"):
         cl.evaluate(net, r.params, (X, v), metrics=[mae])
+
+
+# -- per-output accuracies ---------------------------------------------------------
+def _learnable_and_random(n=240):
+    """Inputs, a learnable class (``X[:, 0] > 0``) and random labels."""
+    X, c, _ = _data(n)
+    noise = np.random.default_rng(7).integers(0, 2, n).astype(np.int32)
+    return X, c, noise
+
+
+def _two_classifiers():
+    trunk = cl.nn.dense(4, 16, name="trunk")
+    heads = cl.nn.linear(16, 2, name="a") @ cl.nn.linear(16, 2, name="b")
+    return trunk >> cl.Copy(cl.real(16)) >> heads
+
+
+def test_each_output_has_its_own_accuracy_beside_the_joint_one():
+    X, c, noise = _learnable_and_random()
+    d = _two_classifiers()
+    val = (X[160:], (c[160:], noise[160:]))
+    r = cl.fit(d, (X[:160], (c[:160], noise[:160])), validation=val, epochs=20,
+               batch_size=16, optimiser=cl.optim.adam(0.02), progress=False)
+    for row in r.history:
+        for p in ("", "val_"):
+            both, a, b = (row[f"{p}accuracy{k}"] for k in ("", "_0", "_1"))
+            assert a + b - 1 - 1e-9 <= both <= min(a, b)  # at most either
+    last = r.history[-1]
+    assert last["accuracy_0"] > 0.9 and last["val_accuracy_0"] > 0.9  # learnable
+    assert last["accuracy_1"] < 0.75 and last["val_accuracy_1"] < 0.7  # random
+    assert "accuracy_2" not in last
+    # the validation scores are those of the returned parameters
+    scores = cl.evaluate(d, r.params, val, batch_size=7)
+    for k in ("accuracy", "accuracy_0", "accuracy_1"):
+        assert last[f"val_{k}"] == pytest.approx(scores[k], abs=1e-12)
+
+
+def test_evaluates_per_output_accuracies_are_those_of_the_predictions():
+    X, c, noise = _learnable_and_random()
+    d = _two_classifiers()
+    r = cl.fit(d, (X, (c, noise)), epochs=3, batch_size=32, progress=False)
+    scores = cl.evaluate(d, r.params, (X, (c, noise)), batch_size=7)
+    a, b = map(np.asarray, cl.Smooth()(d)(r.params, X))
+    right_a, right_b = np.argmax(a, 1) == c, np.argmax(b, 1) == noise
+    assert right_a.mean() != right_b.mean()  # the check below tells them apart
+    assert scores["accuracy_0"] == pytest.approx(right_a.mean(), abs=1e-12)
+    assert scores["accuracy_1"] == pytest.approx(right_b.mean(), abs=1e-12)
+    assert scores["accuracy"] == pytest.approx((right_a & right_b).mean(), abs=1e-12)
+    # one-hot targets count as the class ids they encode
+    one_hot = cl.evaluate(d, r.params, (X, (np.eye(2)[c], noise)))
+    assert one_hot["accuracy_0"] == pytest.approx(scores["accuracy_0"])
+
+
+def test_the_running_per_output_accuracies_are_summed_in_the_step():
+    """With a learning rate of 0 the parameters never move, so an epoch's
+    running sums over its steps equal one evaluation of those parameters."""
+    X, c, noise = _learnable_and_random(100)
+    d = _two_classifiers()
+    r = cl.fit(d, (X, (c, noise)), epochs=2, batch_size=16, progress=False,
+               optimiser=cl.optim.sgd(0.0))
+    scores = cl.evaluate(d, r.params, (X, (c, noise)))
+    assert len({scores[k] for k in ("accuracy", "accuracy_0", "accuracy_1")}) == 3
+    for row in r.history:
+        for k in ("accuracy", "accuracy_0", "accuracy_1"):
+            assert row[k] == pytest.approx(scores[k], abs=1e-12)
+
+
+def test_only_outputs_whose_loss_has_an_accuracy_get_one():
+    X, c, v = _data()
+    data = (X, (c, v))
+    mixed = cl.fit(_two_heads(), data, epochs=2, progress=False)  # xent, mse
+    scores = cl.evaluate(_two_heads(), mixed.params, data)
+    for keys in (set(mixed.history[-1]), set(scores)):
+        assert "accuracy_0" in keys and not keys & {"accuracy", "accuracy_1"}
+    d = cl.nn.linear(4, 1, name="r") >> cl.Copy(cl.real(1))
+    plain = cl.fit(d, (X, (v, v)), epochs=1, progress=False)  # mse, mse
+    assert not any("accuracy" in k for k in plain.history[-1])
+    single = cl.fit(cl.nn.mlp([4, 2]), (X, c), epochs=1, progress=False,
+                    validation=(X, c))
+    assert not any(k.startswith(("accuracy_", "val_accuracy_"))
+                   for k in single.history[-1])
+    one = cl.evaluate(cl.nn.mlp([4, 2]), single.params, (X, c))
+    assert set(one) == {"loss", "n", "accuracy"}
+
+
+def test_a_logic_networks_circuit_is_scored_per_output_as_score_says():
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 2, (96, 6)).astype(np.float32)
+    c = (X[:, 0] > 0).astype(np.int32)
+    net = cl.logic.network(6, [16], 2, seed=1)
+    d = net >> cl.Copy(net.cod)
+    data = (X, (c, 1 - c))
+    runs = {score: cl.fit(d, data, epochs=2, batch_size=32, score=score,
+                          progress=False) for score in ("end", "epoch", "none")}
+    keys = ["discrete_accuracy", "discretization_gap", "discrete_accuracy_0",
+            "discretization_gap_0", "discrete_accuracy_1", "discretization_gap_1"]
+    assert all(k in row for row in runs["epoch"].history for k in keys)
+    assert not any(k in row for row in runs["none"].history for k in keys)
+    first, last = runs["end"].history
+    assert all(k in last and k not in first for k in keys)
+    scores = cl.evaluate(d, runs["end"].params, data)
+    for k in keys:
+        assert last[k] == pytest.approx(scores[k], abs=1e-6)
+    for end in ("_0", "_1"):
+        gap = scores["accuracy" + end] - scores["discrete_accuracy" + end]
+        assert scores["discretization_gap" + end] == pytest.approx(gap)
+    hard = cl.discretize(d, runs["end"].params)
+    a, b = map(np.asarray, cl.Boolean()(d)(hard, X > 0.5))
+    assert scores["discrete_accuracy_0"] == pytest.approx(np.mean(np.argmax(a, 1) == c))
+    assert scores["discrete_accuracy_1"] == pytest.approx(
+        np.mean(np.argmax(b, 1) == 1 - c))
+
+
+def test_a_resumed_run_has_the_same_per_output_accuracies(tmp_path):
+    X, c, noise = _learnable_and_random(64)
+    d, data = _two_classifiers(), (X, (c, noise))
+    kw = dict(epochs=2, batch_size=16, progress=False)
+    whole = cl.fit(d, data, **kw)
+    path = tmp_path / "run.ckpt"
+    real = _loop.write_checkpoint
+
+    class Stop(Exception):
+        pass
+
+    def stop_mid_epoch(p, state, fp):
+        real(p, state, fp)
+        if state.position:
+            raise Stop
+
+    with pytest.MonkeyPatch.context() as m:  # 4 steps per epoch: the 6th is mid-2nd
+        m.setattr(_loop, "write_checkpoint", stop_mid_epoch)
+        with pytest.raises(Stop):
+            cl.fit(d, data, checkpoint=path, checkpoint_every=6, **kw)
+    with zipfile.ZipFile(path) as z, z.open("sums/1.npy") as f:
+        assert np.lib.format.read_array(f).shape == (3,)  # both, then each output
+    resumed = cl.fit(d, data, resume=path, **kw)
+    end = tmp_path / "end.ckpt"  # an epoch's end: the count is written as one 0
+    cl.fit(d, data, checkpoint=end, **{**kw, "epochs": 1})
+    again = cl.fit(d, data, resume=end, **kw)
+
+    def same(row):
+        return {k: v for k, v in row.items() if k != "seconds"}
+
+    assert [same(r) for r in resumed.history] == [same(r) for r in whole.history]
+    assert [same(r) for r in again.history] == [same(r) for r in whole.history]
+    # mid-epoch, a single count (as catlearn wrote before accuracy_i) is refused
+    with zipfile.ZipFile(path) as z:
+        items = {name: z.read(name) for name in z.namelist()}
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, np.int32(5), allow_pickle=False)
+    items["sums/1.npy"] = buffer.getvalue()
+    with zipfile.ZipFile(path, "w") as z:
+        for name, blob in items.items():
+            z.writestr(name, blob)
+    with pytest.raises(cl.CheckpointError, match="one number.*Fix: resume from"):
+        cl.fit(d, data, resume=path, **kw)

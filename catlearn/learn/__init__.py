@@ -3,9 +3,9 @@
 from . import losses as losses
 from . import optim as optim
 from ._callbacks import EarlyStopping as EarlyStopping
+from ._curves import history_table as history_table
 from ._curves import plot_history as plot_history
 from ._evaluate import evaluate as evaluate
-from ._evaluate import history_table as history_table
 from ._fit import FitResult as FitResult
 from ._fit import fit as fit
 from ._paths import output_path as output_path

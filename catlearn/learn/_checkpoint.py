@@ -48,7 +48,12 @@ from .._zipfile import (
 )
 from ..diagrams import encode_diagram
 from . import optim
-from ._checkpoint_fields import check_header, check_position, current_spelling
+from ._checkpoint_fields import (
+    check_header,
+    check_position,
+    current_spelling,
+    running_sums,
+)
 from ._checkpoint_fields import loss_name as _loss_name
 from ._settings import describe, differences, summary, unseen
 
@@ -192,14 +197,17 @@ def read(
     params: dict[str, Any],
     opt_state: Any,
     fp: dict[str, Any],
+    correct: tuple[int, ...] = (),
 ) -> State:
     """Read the checkpoint at ``path`` for the run described by ``fp``, whose
     freshly initialised ``params`` and ``opt_state`` give the expected names,
-    shapes, dtypes and tree structure. Raises :class:`MissingFileError`,
-    :class:`FormatError` (not a checkpoint, truncated, corrupted, compressed,
-    a field out of range) or :class:`CheckpointError` (a checkpoint of another
-    run). Every field and every array's declared shape is checked before any
-    array is read, so the memory held is bounded by what this run needs.
+    shapes, dtypes and tree structure, and ``correct`` the shape of its
+    running count of correct predictions (``losses.tally_shape``). Raises
+    :class:`MissingFileError`, :class:`FormatError` (not a checkpoint,
+    truncated, corrupted, compressed, a field out of range) or
+    :class:`CheckpointError` (a checkpoint of another run). Every field and
+    every array's declared shape is checked before any array is read, so the
+    memory held is bounded by what this run needs.
 
     Temporary files of writes to ``path`` whose writer died are removed."""
     path = as_path(path, MissingFileError, "cannot resume from")
@@ -225,7 +233,8 @@ def read(
             _match_layout(path, header["opt_state"], opt_state, saved_paths)
             wanted = {f"params/{i}.npy": params[n] for i, n in enumerate(names)}
             wanted.update({f"opt/{i}.npy": a for i, a in enumerate(template)})
-            sums = {f"sums/{i}.npy": None for i in range(4)}
+            sums: dict[str, Any] = {f"sums/{i}.npy": {()} for i in range(4)}
+            sums["sums/1.npy"] = {(), correct}  # 0 at an epoch's start
             if z.names != {HEADER, *wanted, *sums}:
                 extra = sorted(z.names - {HEADER, *wanted, *sums})
                 missing = sorted({*wanted, *sums} - z.names)
@@ -244,7 +253,7 @@ def read(
             f"({type(e).__name__}: {clip(str(e), 300)}). {fix}"
         ) from e
     sum_values = tuple(arrays[f"sums/{i}.npy"] for i in range(4))
-    _check_sums(path, sum_values, header["position"], fix)
+    sum_values = running_sums(path, sum_values, header["position"], correct, fix)
     saved = {n: arrays[f"params/{i}.npy"] for i, n in enumerate(names)}
     opt = [arrays[f"opt/{i}.npy"] for i in range(len(template))]
     return State(
@@ -262,11 +271,12 @@ def read(
 
 def _check_entry(path: str, z: ZipReader, entry: str, want: Any) -> None:
     """The ``.npy`` entry declares the dtype and shape of ``want`` (an array
-    of this run), or a scalar for a running sum (``want`` None)."""
+    of this run), or for a running sum one of the shapes in ``want`` (a set)."""
     dtype, shape = z.npy(entry)
-    if want is None:
-        if shape != ():
-            raise z.fail(f"the running sum {entry!r} has shape {shape}, not ()")
+    if isinstance(want, set):
+        if shape not in want:
+            shapes = " or ".join(map(str, sorted(want)))
+            raise z.fail(f"the running sum {entry!r} has shape {shape}, not {shapes}")
         return
     if shape != tuple(want.shape) or dtype != np.dtype(want.dtype):
         what = "parameter" if entry.startswith("params/") else "optimiser-state array"
@@ -274,16 +284,6 @@ def _check_entry(path: str, z: ZipReader, entry: str, want: Any) -> None:
             f"checkpoint {path!r}: {what} {entry!r} is {dtype}{shape}, this fit's "
             f"is {np.dtype(want.dtype)}{tuple(want.shape)}. Fix: resume the run "
             "that wrote it (the same diagram and optimiser)."
-        )
-
-
-def _check_sums(path: str, sums: tuple[Any, ...], position: int, fix: str) -> None:
-    values = [float(s) for s in sums]
-    bad = not all(np.isfinite(values)) or min(values[1:]) < 0
-    if bad or (position == 0 and any(values)):
-        raise FormatError(
-            f"{path!r}: the running sums (loss, correct, examples, skipped) are "
-            f"{values}, not finite counts (all 0 at an epoch's start). {fix}"
         )
 
 

@@ -21,7 +21,10 @@ import json
 import re
 from typing import Any
 
-from .._zipfile import ZipReader, clip
+import numpy as np
+
+from .._errors import CheckpointError
+from .._zipfile import FormatError, ZipReader, clip
 from ._settings import describe
 from .losses import Loss
 
@@ -129,6 +132,38 @@ def check_position(z: ZipReader, header: dict[str, Any], fp: dict[str, Any]) -> 
             f"{n} examples in batches of {size} stops only at multiples of "
             f"{size} below {n}"
         )
+
+
+def running_sums(
+    path: str,
+    sums: tuple[Any, ...],
+    position: int,
+    correct: tuple[int, ...],
+    fix: str,
+) -> tuple[Any, ...]:
+    """The epoch's running sums (loss, correct, examples, skipped) read from
+    ``path``, checked: finite counts, all 0 at an epoch's start (``position``
+    0), the count of correct predictions of shape ``correct`` (one 0 at an
+    epoch's start stands for zeros of that shape)."""
+    values = [float(v) for s in sums for v in np.ravel(s)]
+    bad = not all(np.isfinite(values)) or min(values[1:]) < 0
+    if bad or (position == 0 and any(values)):
+        raise FormatError(
+            f"{path!r}: the running sums (loss, correct, examples, skipped) are "
+            f"{values}, not finite counts (all 0 at an epoch's start). {fix}"
+        )
+    if np.shape(sums[1]) == correct:
+        return sums
+    if position == 0:
+        return (sums[0], np.zeros(correct, np.int32), *sums[2:])
+    raise CheckpointError(
+        f"checkpoint {path!r} counts the correct predictions of its unfinished "
+        f"epoch as one number, this fit as {correct[0]} (every output right, "
+        "then each output's): a catlearn from before per-output accuracies "
+        "(accuracy_i) wrote it. "
+        "Fix: resume from a checkpoint written at an epoch's end (without "
+        "checkpoint_every=), or start afresh without resume=."
+    )
 
 
 def current_spelling(semantics: Any) -> Any:

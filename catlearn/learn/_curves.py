@@ -4,7 +4,8 @@ matplotlib, headless.
 One panel for the loss (training and, with validation data, validation), one
 for accuracy (training, validation, and the accuracy of the discretized
 circuit for logic networks trained under ``Smooth``), and one for the
-discretization gap (relaxed minus circuit accuracy) when the history has it.
+discretization gap (relaxed minus circuit accuracy) when the history has it;
+and the history as a text table (:func:`history_table`).
 
 >>> import os, tempfile
 >>> from catlearn.learn import plot_history
@@ -106,3 +107,14 @@ def plot_history(
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def history_table(history: Sequence[dict[str, float]]) -> str:
+    """The history as aligned text columns, for printing."""
+    if not history:
+        return ""
+    keys = list(history[0])
+    lines = ["  ".join(f"{k:>12}" for k in keys)]
+    for row in history:
+        lines.append("  ".join(f"{row.get(k, float('nan')):>12.4f}" for k in keys))
+    return "\n".join(lines)

@@ -3,7 +3,6 @@ batch; checking a data set against the diagram's input wires."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -18,7 +17,10 @@ from .losses import (
     hamming,
     joint,
     mse,
+    scored_outputs,
     softmax_cross_entropy,
+    tally,
+    tally_shape,
 )
 
 
@@ -33,7 +35,9 @@ def evaluate(
 ) -> dict[str, float]:
     """Loss and accuracy of ``diagram`` with ``params`` on ``data = (X, Y)``,
     and each of ``metrics`` (name -> ``fn(prediction, target) -> scalar``,
-    the batch's mean) under its name.
+    the batch's mean) under its name. A diagram with several outputs also
+    gets ``accuracy_i``, the accuracy of output ``i`` alone, for each output
+    whose loss has one (``accuracy``: every output right).
 
     Without ``loss``, the targets and the diagram's output choose it
     (:func:`default_loss`), as a user of optax would:
@@ -69,9 +73,7 @@ def evaluate(
     scores = evaluate_program(program, params, checked, loss, batch_size, extra)
     circuit = circuit_of(program) if "accuracy" in scores else None
     if circuit is not None:
-        scores.update(
-            circuit_scores(circuit, params, checked, loss, scores["accuracy"])
-        )
+        scores.update(circuit_scores(circuit, params, checked, loss, scores))
     return scores
 
 
@@ -137,21 +139,29 @@ def evaluate_program(
     batch_size: int = 4096,
     metrics: dict[str, Any] | None = None,
 ) -> dict[str, float]:
-    """Loss (and accuracy, and each of ``metrics``) over ``data``, in one
-    pass of batches of ``batch_size``."""
+    """Loss (and accuracy, ``accuracy_i`` per output, and each of
+    ``metrics``) over ``data``, in one pass of batches of ``batch_size``."""
     n = n_examples(data[1])
-    total, correct = 0.0, 0.0
+    total, correct = 0.0, np.zeros(tally_shape(loss), np.int64)
     sums = dict.fromkeys(metrics or {}, 0.0)
     for prediction, t, m in _batches(program, params, data, batch_size):
         total += float(loss(prediction, t)) * m
-        right = loss.n_correct(prediction, t)
-        correct += 0.0 if right is None else float(right)
+        correct += np.asarray(tally(loss, prediction, t))
         _add_metrics(sums, metrics or {}, prediction, t, m)
     scores = {"loss": total / n, "n": float(n)}
-    if loss.correct is not None:
-        scores["accuracy"] = correct / n
+    scores.update(accuracies(loss, correct, n))
     scores.update({name: v / n for name, v in sums.items()})
     return scores
+
+
+def accuracies(loss: LossLike, correct: Any, n: int) -> dict[str, float]:
+    """``accuracy`` (if ``loss`` has one) and ``accuracy_i`` (output ``i``'s,
+    for a diagram with several outputs) from the counts of :func:`tally`
+    summed over ``n`` examples."""
+    names = ["accuracy", *(f"accuracy_{i}" for i in scored_outputs(loss))]
+    counts = np.asarray(correct).reshape(-1)
+    return {k: float(c) / n for k, c in zip(names, counts, strict=True)
+            if k != "accuracy" or loss.correct is not None}
 
 
 def _batches(
@@ -358,31 +368,26 @@ def _check_class_ids(program: Program, y: np.ndarray, what: str) -> None:
         )
 
 
-def history_table(history: Sequence[dict[str, float]]) -> str:
-    """The history as aligned text columns, for printing."""
-    if not history:
-        return ""
-    keys = list(history[0])
-    lines = ["  ".join(f"{k:>12}" for k in keys)]
-    for row in history:
-        lines.append("  ".join(f"{row.get(k, float('nan')):>12.4f}" for k in keys))
-    return "\n".join(lines)
-
-
 def circuit_scores(
     circuit: Program,
     params: Any,
     data: tuple[tuple[np.ndarray, ...], np.ndarray],
     loss: LossLike,
-    accuracy: float,
+    relaxed: dict[str, float],
     batch_size: int = 4096,
 ) -> dict[str, float]:
-    """For a logic network with relaxed ``params`` of relaxed ``accuracy`` on
-    ``data``: the accuracy of its discretized circuit (``circuit`` is the
-    diagram under ``Boolean``: :func:`circuit_of`) and the gap between the two."""
+    """For a logic network with relaxed ``params`` scoring ``relaxed`` on
+    ``data`` (:func:`evaluate_program`'s ``accuracy``, ``accuracy_i``): the
+    accuracies of its discretized circuit (``circuit`` is the diagram under
+    ``Boolean``: :func:`circuit_of`), ``discrete_accuracy[_i]``, and the gaps
+    between the two, ``discretization_gap[_i]``."""
     hard = discretize(circuit.diagram, params)
     xs = tuple(np.asarray(x) > 0.5 if w.kind == "bits" else np.asarray(x)  # relaxed
                for x, w in zip(data[0], circuit.dom, strict=True))  # bits; features
-    bits = (xs, data[1])
-    discrete = evaluate_program(circuit, hard, bits, loss, batch_size)["accuracy"]
-    return {"discrete_accuracy": discrete, "discretization_gap": accuracy - discrete}
+    discrete = evaluate_program(circuit, hard, (xs, data[1]), loss, batch_size)
+    scores = {}
+    for key in (k for k in discrete if k.startswith("accuracy")):
+        end = key[len("accuracy"):]  # "" or "_i"
+        scores[f"discrete_accuracy{end}"] = discrete[key]
+        scores[f"discretization_gap{end}"] = relaxed[key] - discrete[key]
+    return scores

@@ -28,7 +28,7 @@ from ._paths import run_paths
 from ._training import Step as Step
 from ._training import train_step as train_step
 from ._training import training
-from .losses import LossLike, as_loss
+from .losses import LossLike, as_loss, tally_shape
 from .optim import Optimiser, adam, as_optimiser
 
 
@@ -36,7 +36,9 @@ from .optim import Optimiser, adam, as_optimiser
 class FitResult:
     """What ``cl.fit`` returns: the trained parameters, the optimiser state and
     one history row per epoch (``loss``, ``accuracy`` if the loss has one,
-    ``val_loss`` / ``val_accuracy`` with validation data, ``seconds``)."""
+    ``accuracy_0``, ``accuracy_1``, ... per output for a diagram with several,
+    ``val_loss`` / ``val_accuracy`` / ``val_accuracy_i`` with validation data,
+    ``seconds``)."""
 
     params: dict[str, Any]
     opt_state: Any
@@ -138,7 +140,12 @@ def fit(
       scalar`` (its reverse by ``jax.vjp``), or, for a diagram with several
       outputs, one loss per output as a tuple (targets ``Y = (Y1, Y2, ...)``;
       :func:`catlearn.losses.joint` weighs them). Left out, each output gets
-      its default loss.
+      its default loss. The history's ``accuracy`` then counts an example
+      right when every output is (if every output's loss has an accuracy),
+      and ``accuracy_i`` is output ``i``'s own (for each output whose loss
+      has one; ``val_accuracy_i``, ``discrete_accuracy_i`` and
+      ``discretization_gap_i`` likewise), summed in the step as the joint
+      one is.
     - ``mesh``: a ``jax.sharding.Mesh``; the batch is sharded over its
       devices, parameters replicated, and the reductions become XLA
       collectives (``catlearn.learn._parallel``).
@@ -193,6 +200,7 @@ def fit(
         compiled=compiled,
         callback=on_epoch_end,
         stopper=early_stopping,
+        tally=tally_shape(loss),
     )
     rng = np.random.default_rng(seed)
     state = State(params, opt_state, 0, 0, dict(rng.bit_generator.state), (0,) * 4)
@@ -202,7 +210,8 @@ def fit(
             (xs, y),
         )
     if resume is not None:
-        state = read_checkpoint(resume, params, opt_state, run.fingerprint)
+        state = read_checkpoint(resume, params, opt_state, run.fingerprint,
+                                run.tally)
     state = run(state, epochs, progress)
     result = FitResult(state.params, state.opt_state, state.history, program)
     stopper = early_stopping

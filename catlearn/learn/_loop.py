@@ -17,6 +17,7 @@ from ._checkpoint import State
 from ._checkpoint import write as write_checkpoint
 from ._curves import plot_history
 from ._evaluate import (
+    accuracies,
     circuit_of,
     circuit_scores,
     evaluate_program,
@@ -48,6 +49,7 @@ class Run:
     compiled: Callable[..., tuple[Any, ...]] | None = None  # the cached jitted step
     callback: Callable[[dict[str, float]], Any] | None = None  # on_epoch_end
     stopper: Any = None  # an EarlyStopping, or None
+    tally: tuple[int, ...] = ()  # shape of the step's count of correct predictions
 
     def __call__(self, state: State, epochs: int, progress: bool) -> State:
         _check_epochs(state, epochs)
@@ -79,7 +81,8 @@ class Run:
             total, correct, seen, skipped = state.sums if first else (0, 0, 0, 0)
             faults = Faults.none(len(names))._replace(skipped=jnp.int32(skipped))
             sums = (jnp.asarray(total, jnp.result_type(float)),
-                    jnp.asarray(correct, jnp.int32), jnp.asarray(seen, jnp.int32))
+                    jnp.broadcast_to(jnp.asarray(correct, jnp.int32), self.tally),
+                    jnp.asarray(seen, jnp.int32))
             if place is not None:
                 faults, sums = place.replicate((faults, sums))
             for lo in range(first, n, size):
@@ -179,8 +182,9 @@ def gathering(
     faults, sums, epoch, offset, idx, xs, y[, key]) -> (params, state,
     faults, sums)``, the batch ``xs[idx], y[idx]`` gathered inside the
     compiled step and ``sums = (loss * examples, correct, examples)`` of the
-    steps applied so far: one dispatch per step, no sync, the data on the
-    device once."""
+    steps applied so far (``correct``: the step's count,
+    :func:`catlearn.learn.losses.tally`; per output too, for several
+    outputs): one dispatch per step, no sync, the data on the device once."""
     guarded = guard(step, names, stop=stop)
 
     def run(params: Any, state: Any, faults: Faults, sums: Any, epoch: Any,
@@ -224,7 +228,9 @@ def epoch_scores(
 ) -> Callable[[Any, Any, int, bool], dict[str, float]]:
     """The end-of-epoch history entries besides the loss: ``scores(params,
     correct, examples, last)``, ``correct`` of the epoch's ``examples`` (those
-    of the steps applied) predicted right, ``last``: the fit's last epoch;
+    of the steps applied) predicted right (the summed
+    :func:`catlearn.learn.losses.tally`: for several outputs, also
+    ``accuracy_i`` per output), ``last``: the fit's last epoch;
     with validation data, the same scores prefixed ``val_`` (every epoch).
     A logic network under ``Smooth`` also gets its circuit's training scores
     (a pass over the training set, relaxed and discretized): ``when="end"``
@@ -240,9 +246,9 @@ def epoch_scores(
     def scores(
         params: Any, correct: Any, examples: int, last: bool
     ) -> dict[str, float]:
-        row = {"accuracy": float(correct) / examples} if has_accuracy else {}
+        row = accuracies(loss, correct, examples)  # none if the loss has none
         if circuit is not None and (when == "epoch" or (when == "end" and last)):
-            relaxed = evaluate_program(program, params, data, loss, size)["accuracy"]
+            relaxed = evaluate_program(program, params, data, loss, size)
             row.update(circuit_scores(circuit, params, data, loss, relaxed, size))
         if validation is not None:
             row.update(training.validate(params, validation, loss, size, circuit))

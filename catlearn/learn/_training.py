@@ -55,7 +55,7 @@ from ._evaluate import (
     inputs,
 )
 from ._rda import RDATraining
-from .losses import LossLike
+from .losses import LossLike, tally
 from .optim import Optimiser, as_optimiser
 
 Step = Callable[..., tuple[Any, Any, Any]]
@@ -85,11 +85,14 @@ class Training(Protocol):
 
     def step(self, loss: LossLike, y: Any) -> tuple[MetricStep, Any]:
         """The step ``(params, state, x, t[, key]) -> (params, state, loss,
-        n_correct)`` and the targets ``t`` it trains against (from ``y``)."""
+        n_correct)`` and the targets ``t`` it trains against (from ``y``);
+        ``n_correct`` is :func:`catlearn.learn.losses.tally`'s count (with
+        one count per output after it for several outputs)."""
         ...
 
     def has_accuracy(self, loss: LossLike) -> bool:
-        """Whether the history records an accuracy."""
+        """Whether the history records an accuracy (for several outputs:
+        every output right, when every output's loss has an accuracy)."""
         ...
 
     def validate(
@@ -186,8 +189,8 @@ class GradientTraining:
                 p, s, value, _ = step(p, s, x, t, k)
             else:
                 p, s, value, prediction = step(p, s, x, t, k)
-            correct = loss.n_correct(jax.lax.stop_gradient(prediction), t)
-            return p, s, value, jnp.zeros(()) if correct is None else correct
+            # the examples right, and each output's for several outputs
+            return p, s, value, tally(loss, jax.lax.stop_gradient(prediction), t)
 
         return step_with_metrics, y
 
@@ -204,9 +207,7 @@ class GradientTraining:
     ) -> dict[str, float]:
         val = evaluate_program(self.program, params, data, loss, size)
         if circuit is not None:
-            val.update(
-                circuit_scores(circuit, params, data, loss, val["accuracy"], size)
-            )
+            val.update(circuit_scores(circuit, params, data, loss, val, size))
         return {f"val_{k}": v for k, v in val.items() if k != "n"}
 
 

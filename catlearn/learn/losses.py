@@ -286,6 +286,50 @@ class Joint:
         return f"cl.losses.{self.name}"
 
 
+def scored_outputs(loss: Any) -> tuple[int, ...]:
+    """The outputs whose accuracy a fit records apart (``accuracy_i``): for
+    the :class:`Joint` loss of a diagram with several outputs, those whose
+    own loss has an accuracy; none for a single output.
+
+    >>> import catlearn as cl
+    >>> scored_outputs(joint((cl.losses.mse, cl.losses.softmax_cross_entropy)))
+    (1,)
+    >>> scored_outputs(cl.losses.softmax_cross_entropy)
+    ()
+    """
+    if not isinstance(loss, Joint) or len(loss.losses) < 2:
+        return ()
+    return tuple(i for i, x in enumerate(loss.losses) if x.correct is not None)
+
+
+def tally_shape(loss: Any) -> tuple[int, ...]:
+    """The shape of :func:`tally`'s count for ``loss``."""
+    scored = scored_outputs(loss)
+    return (1 + len(scored),) if scored else ()
+
+
+def tally(loss: Any, y: Any, t: Any) -> Array:
+    """The correct predictions of a batch, as ``fit``'s step sums them and
+    ``evaluate`` counts them: the examples right (every output right, for
+    several outputs; 0 if the loss has no accuracy) and, for several outputs,
+    after it the examples whose output ``i`` is right, for each ``i`` of
+    :func:`scored_outputs` (an int32 array of :func:`tally_shape`).
+
+    >>> import jax.numpy as jnp, catlearn as cl
+    >>> both = joint((cl.losses.softmax_cross_entropy,) * 2)
+    >>> y = jnp.array([[1.0, 0.0], [0.0, 1.0]])
+    >>> tally(both, (y, y), (jnp.array([0, 1]), jnp.array([0, 0]))).tolist()
+    [1, 2, 1]
+    """
+    right = loss.n_correct(y, t)
+    count = jnp.asarray(0 if right is None else right, jnp.int32)
+    scored = scored_outputs(loss)
+    if not scored:
+        return count
+    each = [loss.losses[i].n_correct(y[i], jnp.asarray(t[i])) for i in scored]
+    return jnp.stack([count, *(jnp.asarray(c, jnp.int32) for c in each)])
+
+
 def joint(losses: Any, weights: Any = None) -> Joint:
     """The loss of a diagram with ``len(losses)`` outputs: output ``i`` scored
     by ``losses[i]`` (a ``cl.losses`` loss or a plain function), weighted by
