@@ -288,12 +288,17 @@ class RDA(Optimiser):
     ``flips`` plays the learning rate. ``flips=None`` flips every candidate:
     with ``batch_size=1`` and ``balance=False`` this is the paper's update
     ``p := p ⊕ R[f](p, x, y ⊕ f(p, x))_p`` (for a network ending in
-    ``group_sum``, with ``margin=math.inf`` too). ``min_votes=0`` also allows
-    sideways moves (as many votes against as for). ``margin`` (a fraction of a class
-    group's size) applies to networks ending in ``group_sum``: only examples
-    whose true class leads every other by less than ``margin`` times the group
-    size (at least one count) vote for flips; ``math.inf`` lets every example's
-    wrong bits vote. ``seed`` seeds the tie-breaking.
+    ``group_sum``, with ``margin=math.inf`` and ``credit="all"`` too).
+    ``min_votes=0`` also allows sideways moves (as many votes against as
+    for). ``margin`` (a fraction of a class group's size) applies to
+    networks ending in ``group_sum``: only examples whose true class leads
+    every other by less than ``margin`` times the group size (at least one
+    count) vote for flips; ``math.inf`` lets every example's wrong bits vote.
+    ``credit`` (also for ``group_sum``): ``"pair"`` lets an example vote, for
+    and against, only on the bits of its true class's group and its
+    strongest rival's (what decides its margin); ``"all"`` on every group's
+    (the paper's; the same for two classes). ``seed`` seeds the
+    tie-breaking.
     """
 
     flips: int | None = 1
@@ -301,6 +306,7 @@ class RDA(Optimiser):
     seed: int = 0
     balance: bool = True
     margin: float = 1 / 16
+    credit: str = "pair"
     kind = "z2"
 
     def init(self, params: Any) -> RDAState:
@@ -328,6 +334,7 @@ def rda(
     seed: int = 0,
     balance: bool = True,
     margin: float = 1 / 16,
+    credit: str = "pair",
 ) -> RDA:
     """Reverse Derivative Ascent: flip the parameter bits that the most
     examples' reverse derivatives vote for, at most ``flips`` per parameter
@@ -339,7 +346,11 @@ def rda(
     or won by less than ``margin`` of a class group voting (results and an
     ablation: ``docs/results.md``). Wilson & Zanasi's per-example rule is
     ``rda(flips=None, balance=False)`` with ``batch_size=1``. See ``RDA`` for
-    the update rule.
+    the update rule. ``credit="pair"`` (default) lets each example of a
+    network ending in ``group_sum`` vote only on the groups of its true class
+    and its strongest rival (``"all"``: every group, as the paper; the same
+    for two classes); with 10 classes it is what makes RDA learn at all
+    (``docs/results.md``).
     """
     if flips is not None and (
         isinstance(flips, bool) or not isinstance(flips, int) or flips < 1
@@ -360,4 +371,10 @@ def rda(
             "group's size; math.inf: every example votes). Fix: e.g. "
             "rda(margin=1/16)."
         )
-    return RDA(flips, min_votes, seed, balance, float(margin))
+    if credit not in ("pair", "all"):
+        raise OptimiserError(
+            f"rda: credit={credit!r} is not 'pair' (an example votes on its true "
+            "class's group and its strongest rival's) or 'all' (on every group, "
+            "the paper's rule). Fix: e.g. rda(credit='pair')."
+        )
+    return RDA(flips, min_votes, seed, balance, float(margin), credit)
