@@ -49,7 +49,7 @@ import numpy as np
 from .._errors import SemanticsError
 from ..diagrams import Diagram
 from ..functors import Boolean, Program
-from .losses import LossLike, _hamming_forward, hamming
+from .losses import Joint, LossLike, _hamming_forward, hamming, tally
 from .optim import RDA
 
 Array = Any
@@ -107,6 +107,8 @@ def rda_step(program: Any, optimiser: RDA, readout: Any = None) -> Any:
     def step(params: Any, state: Any, x: Any, t: Any) -> tuple[Any, Any, Any]:
         xs = x if isinstance(x, tuple) else (x,)
         y = program.apply(params, *xs)
+        if isinstance(y, tuple):  # several outputs: every output's bits vote
+            return several(params, state, xs, y, t)
         error = y ^ t
         wanted, kept = error, ~error
         if k is not None and optimiser.credit == "pair":  # true class and rival
@@ -124,6 +126,18 @@ def rda_step(program: Any, optimiser: RDA, readout: Any = None) -> Any:
         net = {name: jnp.where(votes[name] > 0, net[name], -1) for name in net}
         params, state = optimiser.update(net, state, params)
         return params, state, jnp.mean(_hamming_forward(y, t))
+
+    def several(params: Any, state: Any, xs: Any, y: Any, t: Any) -> Any:
+        error = tuple(a ^ b for a, b in zip(y, t, strict=True))
+        votes = program.votes(params, xs, error)
+        net = votes
+        if optimiser.balance:
+            against = program.votes(params, xs, tuple(~e for e in error))
+            net = {name: votes[name] - against[name] for name in votes}
+        net = {name: jnp.where(votes[name] > 0, net[name], -1) for name in net}
+        params, state = optimiser.update(net, state, params)
+        bits = jnp.concatenate([e.reshape(e.shape[0], -1) for e in error], axis=1)
+        return params, state, jnp.mean(jnp.sum(bits, axis=1))
 
     return step
 
@@ -146,13 +160,23 @@ class RDATraining:
 
     def step(self, loss: LossLike, y: Any) -> tuple[Any, Any]:
         program = self.program
+        outputs = len(loss.losses) if isinstance(loss, Joint) else 1
+        if outputs > 1 and all(part is hamming for part in loss.losses) and \
+                isinstance(program.functor, Boolean):  # several bit outputs
+            step = rda_step(program, self.optimiser)
+
+            def with_outputs(p: Any, s: Any, x: Any, t: Any) -> tuple[Any, ...]:
+                return (*step(p, s, x, t), tally(loss, program.apply(p, *x), t))
+
+            return with_outputs, tuple(np.asarray(v).astype(bool) for v in y)
         if loss is not hamming or not isinstance(program.functor, Boolean):
             raise SemanticsError(
                 f"{self.optimiser!r} is Reverse Derivative Ascent over Z2: it "
                 "trains under cl.Boolean() with loss=cl.losses.hamming, got "
                 f"semantics {program.functor!r} and loss {loss!r}. Fix: "
                 "cl.fit(..., semantics=cl.Boolean(), loss=cl.losses.hamming, "
-                "optimiser=cl.optim.rda())."
+                "optimiser=cl.optim.rda()) (several outputs: loss=(cl.losses."
+                "hamming, cl.losses.hamming, ...))."
             )
         body, readout = split_readout(program.diagram)
         bits = program.functor(body) if readout is not None else program
@@ -180,6 +204,13 @@ class RDATraining:
         self, params: Any, data: Any, loss: LossLike, size: int, circuit: Any
     ) -> dict[str, float]:
         xs, y = data
+        if isinstance(y, tuple):  # several outputs: each right, and all
+            outs = self.program(params, *xs)
+            right = [np.all(np.asarray(o) == np.asarray(t, bool).reshape(
+                np.shape(o)), axis=-1) for o, t in zip(outs, y, strict=True)]
+            row = {f"val_accuracy_{i}": float(np.mean(r)) for i, r in
+                   enumerate(right)}
+            return {"val_accuracy": float(np.mean(np.all(right, axis=0))), **row}
         out = np.asarray(self.program(params, *xs))
         if out.ndim == 2 and np.asarray(y).ndim == 1:  # group sums vs class ids
             return {"val_accuracy": float(np.mean(np.argmax(out, axis=-1) == y))}
