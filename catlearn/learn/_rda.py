@@ -160,8 +160,8 @@ class RDATraining:
 
     def step(self, loss: LossLike, y: Any) -> tuple[Any, Any]:
         program = self.program
-        outputs = len(loss.losses) if isinstance(loss, Joint) else 1
-        if outputs > 1 and all(part is hamming for part in loss.losses) and \
+        parts = loss.losses if isinstance(loss, Joint) else (loss,)
+        if len(parts) > 1 and all(part is hamming for part in parts) and \
                 isinstance(program.functor, Boolean):  # several bit outputs
             step = rda_step(program, self.optimiser)
 
