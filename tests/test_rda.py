@@ -372,3 +372,18 @@ def test_rda_trains_several_outputs_the_papers_one_hot_iris():
         cl.fit(model, (cols(train), tuple(v[train] for v in Y)),
                semantics=cl.Boolean(), loss=(cl.losses.hamming, cl.losses.mse),
                optimiser=PAPER, progress=False)
+
+
+def test_rda_flips_at_most_its_budget_in_two_dimensional_parameters():
+    """A learned-wiring layer's wiring is bits(gates * 2, index bits): the
+    flip budget ranks the whole array (it used to crash on 2-D arrays)."""
+    X, y = load_monk(1, "train", seed=0)
+    net = cl.logic.network(17, [32], 2, wiring="learned", seed=0)
+    start = cl.Boolean()(net).init(jax.random.key(0))
+    r = cl.fit(net, (X, y), semantics=cl.Boolean(), loss=cl.losses.hamming,
+               optimiser=cl.optim.rda(flips=3), epochs=1, batch_size=len(y),
+               params=start, progress=False)
+    assert np.asarray(start["net.0.wiring"]).ndim == 2
+    changed = {k: int(np.sum(np.asarray(r.params[k]) != np.asarray(start[k])))
+               for k in start}
+    assert all(0 < c <= 3 for c in changed.values()), changed

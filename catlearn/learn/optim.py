@@ -316,15 +316,15 @@ class RDA(Optimiser):
         _same_names(votes, params)
         key, sub = jax.random.split(state.key)
         new = {}
-        for i, name in enumerate(sorted(params)):
-            p, v = params[name], votes[name]
+        for i, name in enumerate(sorted(params)):  # ranked over the whole array
+            p, v = params[name], votes[name].reshape(-1)
             flip = v >= self.min_votes
             if self.flips is not None and self.flips < p.size:
                 jitter = jax.random.uniform(jax.random.fold_in(sub, i), v.shape)
                 score = jnp.where(flip, v.astype(jnp.float32) + jitter, -1.0)
                 _, best = jax.lax.top_k(score, self.flips)
-                flip = flip & jnp.zeros(p.shape, bool).at[best].set(True)
-            new[name] = p ^ flip
+                flip = flip & jnp.zeros(v.shape, bool).at[best].set(True)
+            new[name] = p ^ flip.reshape(p.shape)
         return new, RDAState(state.count + 1, key)
 
 
