@@ -179,3 +179,14 @@ def test_bad_k_input_layers_are_refused_with_a_fix(call, match):
     with pytest.raises(cl.CatlearnError, match=match) as info:
         call()
     assert "Fix:" in str(info.value)
+
+
+@pytest.mark.parametrize("n_in,n_out,k", [(6, 4, 6), (6, 1, 6), (7, 3, 5), (8, 2, 8),
+                                          (10, 5, 4), (100, 64, 6)])
+def test_no_k_input_gate_reads_a_wire_twice_even_in_a_small_layer(n_in, n_out, k):
+    """A small layer leaves some gates no partner to swap a repeated wire
+    with (they used to keep it: four 6-input gates over 6 wires could not
+    learn a 3-bit adder); they read a wire they lack instead."""
+    for seed in range(10):
+        ins = np.stack(cl.diagrams.wiring(n_in, n_out, seed, n_inputs=k))
+        assert all(len(set(ins[:, g])) == k for g in range(n_out)), (seed, ins)

@@ -387,3 +387,22 @@ def test_rda_flips_at_most_its_budget_in_two_dimensional_parameters():
     changed = {k: int(np.sum(np.asarray(r.params[k]) != np.asarray(start[k])))
                for k in start}
     assert all(0 < c <= 3 for c in changed.values()), changed
+
+
+def test_accepted_search_never_loses_ground_and_learns_an_exact_function():
+    """rda(accept=True): a step's flips are kept only if the batch's Hamming
+    loss does not grow, so on the whole truth table (one batch) the loss is
+    non-increasing epoch after epoch; with exploration it finds the
+    table of (a xor b) or (c and d) exactly."""
+    X = np.array(list(np.ndindex(2, 2, 2, 2)), bool)
+    Y = ((X[:, 0] ^ X[:, 1]) | (X[:, 2] & X[:, 3]))[:, None]
+    net = cl.logic.network(4, [16, 8, 4, 1], None, seed=0)
+    search = cl.optim.rda(flips=1, min_votes=0, layers="one", explore=0.5,
+                          accept=True)
+    r = cl.fit(net, (X, Y), semantics=cl.Boolean(), loss=cl.losses.hamming,
+               optimiser=search, epochs=3000, batch_size=len(X), progress=False,
+               on_epoch_end=lambda row: row["accuracy"] == 1.0)
+    losses = [row["loss"] for row in r.history]
+    assert all(b <= a for a, b in zip(losses, losses[1:])), losses
+    out = np.asarray(cl.Boolean()(net)(r.params, X))
+    np.testing.assert_array_equal(out, Y)

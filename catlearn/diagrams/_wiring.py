@@ -96,7 +96,8 @@ def _draw_wiring(n_in: int, n_out: int, seed: int) -> tuple[np.ndarray, np.ndarr
 def _draw_wiring_k(n_in: int, n_out: int, seed: int, k: int) -> tuple[np.ndarray, ...]:
     """``k`` inputs per gate, as :func:`_draw_wiring` draws two: cycling slots,
     shuffled, then each gate that reads a wire twice swaps that slot with the
-    same slot of another gate, where neither gate then reads a wire twice."""
+    same slot of another gate, where neither gate then reads a wire twice, or
+    (no such gate: a small layer) reads a wire it lacks instead."""
     rng = np.random.default_rng(seed)
     reps = -(-k * n_out // n_in)
     slots = np.concatenate([rng.permutation(n_in) for _ in range(reps)])[: k * n_out]
@@ -114,6 +115,9 @@ def _draw_wiring_k(n_in: int, n_out: int, seed: int, k: int) -> tuple[np.ndarray
                     ):
                         ins[p, g], ins[p, h] = theirs, mine
                         break
+                else:  # no gate to swap with (few gates): a wire it lacks
+                    free = np.setdiff1d(np.arange(n_in), ins[:, g])
+                    ins[p, g] = rng.choice(free)
     out = tuple(ins[p].copy() for p in range(k))
     for a in out:
         a.flags.writeable = False

@@ -124,8 +124,23 @@ def rda_step(program: Any, optimiser: RDA, readout: Any = None) -> Any:
             net = {name: votes[name] - against[name] for name in votes}
         # a bit no example votes for is never a candidate (even at min_votes=0)
         net = {name: jnp.where(votes[name] > 0, net[name], -1) for name in net}
-        params, state = optimiser.update(net, state, params)
-        return params, state, jnp.mean(_hamming_forward(y, t))
+        new, state = optimiser.update(net, state, params)
+        if optimiser.accept:  # kept only if the batch's loss does not grow
+            keep = score(new, xs, t) <= score(params, xs, t, y)
+            new = {n: jnp.where(keep, new[n], params[n]) for n in params}
+        return new, state, jnp.mean(_hamming_forward(y, t))
+
+    def score(params: Any, xs: Any, t: Any, y: Any = None) -> Any:
+        """The loss ``accept`` compares: Hamming, or before ``group_sum``
+        the margin hinge (how far examples fall short of the margin)."""
+        y = program.apply(params, *xs) if y is None else y
+        if isinstance(y, tuple):
+            return sum(jnp.sum(_hamming_forward(a, b)) for a, b in zip(y, t,
+                                                                     strict=True))
+        if k is None:
+            return jnp.sum(_hamming_forward(y, t))
+        need = max(1, math.ceil(min(optimiser.margin, 1.0) * (y.shape[1] // k)))
+        return jnp.sum(jnp.maximum(0, need - margins(y, t, k)))
 
     def several(params: Any, state: Any, xs: Any, y: Any, t: Any) -> Any:
         error = tuple(a ^ b for a, b in zip(y, t, strict=True))
@@ -135,9 +150,12 @@ def rda_step(program: Any, optimiser: RDA, readout: Any = None) -> Any:
             against = program.votes(params, xs, tuple(~e for e in error))
             net = {name: votes[name] - against[name] for name in votes}
         net = {name: jnp.where(votes[name] > 0, net[name], -1) for name in net}
-        params, state = optimiser.update(net, state, params)
+        new, state = optimiser.update(net, state, params)
+        if optimiser.accept:
+            keep = score(new, xs, t) <= score(params, xs, t, y)
+            new = {n: jnp.where(keep, new[n], params[n]) for n in params}
         bits = jnp.concatenate([e.reshape(e.shape[0], -1) for e in error], axis=1)
-        return params, state, jnp.mean(jnp.sum(bits, axis=1))
+        return new, state, jnp.mean(jnp.sum(bits, axis=1))
 
     return step
 

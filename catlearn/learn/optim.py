@@ -34,6 +34,7 @@ import optax
 
 from .._errors import OptimiserError, ParamError
 from .._errors import SettingsWarning as SettingsWarning
+from ._rda_checks import check_rda
 from ._settings import describe, summary
 
 PyTree = Any
@@ -297,7 +298,14 @@ class RDA(Optimiser):
     ``credit`` (also for ``group_sum``): ``"pair"`` lets an example vote, for
     and against, only on the bits of its true class's group and its
     strongest rival's (what decides its margin); ``"all"`` on every group's
-    (the paper's; the same for two classes). ``seed`` seeds the
+    (the paper's; the same for two classes). ``layers="one"``: only one
+    parameter array (drawn at random) flips per step. ``explore``: per array
+    and step, the probability of flipping ``flips`` random bits instead of
+    the best-voted ones. ``accept``: keep a step's flips only if the batch's
+    loss does not grow (Hamming; with ``group_sum``, the margin hinge ``sum
+    max(0, margin * group - margin_e)``); with ``explore`` this is a
+    vote-guided local search that escapes where every voted flip hurts
+    (exact functions from truth tables: ``docs/results.md``). ``seed`` seeds the
     tie-breaking.
     """
 
@@ -307,6 +315,9 @@ class RDA(Optimiser):
     balance: bool = True
     margin: float = 1 / 16
     credit: str = "pair"
+    layers: str = "all"
+    explore: float = 0.0
+    accept: bool = False
     kind = "z2"
 
     def init(self, params: Any) -> RDAState:
@@ -315,15 +326,25 @@ class RDA(Optimiser):
     def update(self, votes: Any, state: RDAState, params: Any) -> tuple[Any, RDAState]:
         _same_names(votes, params)
         key, sub = jax.random.split(state.key)
+        names = sorted(params)
+        chosen = jax.random.randint(jax.random.fold_in(sub, 1 << 20), (), 0,
+                                    len(names))  # layers="one": this array
         new = {}
-        for i, name in enumerate(sorted(params)):  # ranked over the whole array
+        for i, name in enumerate(names):  # ranked over the whole array
             p, v = params[name], votes[name].reshape(-1)
             flip = v >= self.min_votes
             if self.flips is not None and self.flips < p.size:
                 jitter = jax.random.uniform(jax.random.fold_in(sub, i), v.shape)
                 score = jnp.where(flip, v.astype(jnp.float32) + jitter, -1.0)
-                _, best = jax.lax.top_k(score, self.flips)
-                flip = flip & jnp.zeros(v.shape, bool).at[best].set(True)
+                if self.explore > 0:  # this step, random bits instead of votes
+                    coins = jax.random.fold_in(sub, (1 << 21) + i)
+                    coin, draw = jax.random.split(coins)
+                    score = jnp.where(jax.random.uniform(coin) < self.explore,
+                                      jax.random.uniform(draw, v.shape), score)
+                top, best = jax.lax.top_k(score, self.flips)
+                flip = jnp.zeros(v.shape, bool).at[best].set(top >= 0)
+            if self.layers == "one":
+                flip = flip & (chosen == i)
             new[name] = p ^ flip.reshape(p.shape)
         return new, RDAState(state.count + 1, key)
 
@@ -335,6 +356,9 @@ def rda(
     balance: bool = True,
     margin: float = 1 / 16,
     credit: str = "pair",
+    layers: str = "all",
+    explore: float = 0.0,
+    accept: bool = False,
 ) -> RDA:
     """Reverse Derivative Ascent: flip the parameter bits that the most
     examples' reverse derivatives vote for, at most ``flips`` per parameter
@@ -352,29 +376,6 @@ def rda(
     for two classes); with 10 classes it is what makes RDA learn at all
     (``docs/results.md``).
     """
-    if flips is not None and (
-        isinstance(flips, bool) or not isinstance(flips, int) or flips < 1
-    ):
-        raise OptimiserError(
-            f"rda: flips={flips!r} must be a positive int (bits flipped per "
-            "parameter array and step) or None (every bit with enough votes). "
-            "Fix: e.g. rda(flips=1)."
-        )
-    if isinstance(min_votes, bool) or not isinstance(min_votes, int) or min_votes < 0:
-        raise OptimiserError(
-            f"rda: min_votes={min_votes!r} must be an int >= 0 (the net votes a "
-            "flip needs; 0 allows sideways moves). Fix: e.g. rda(min_votes=1)."
-        )
-    if not isinstance(margin, int | float) or not margin > 0:
-        raise OptimiserError(
-            f"rda: margin={margin!r} must be a number > 0 (a fraction of a class "
-            "group's size; math.inf: every example votes). Fix: e.g. "
-            "rda(margin=1/16)."
-        )
-    if credit not in ("pair", "all"):
-        raise OptimiserError(
-            f"rda: credit={credit!r} is not 'pair' (an example votes on its true "
-            "class's group and its strongest rival's) or 'all' (on every group, "
-            "the paper's rule). Fix: e.g. rda(credit='pair')."
-        )
-    return RDA(flips, min_votes, seed, balance, float(margin), credit)
+    check_rda(flips, min_votes, margin, credit, layers, explore, accept)
+    return RDA(flips, min_votes, seed, balance, float(margin), credit, layers,
+               float(explore), accept)
