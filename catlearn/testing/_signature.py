@@ -5,9 +5,9 @@ in :mod:`catlearn.testing.strategies` draw diagrams and values from it.
 
 >>> sig = smooth_signature(logic_sizes=())
 >>> sig
-Signature('smooth', wires=[monoidal.Ty(real(2)), monoidal.Ty(real(3))], 33 generators)
+Signature('smooth', wires=[monoidal.Ty(real(2)), monoidal.Ty(real(3))], 35 generators)
 >>> sorted({g.label for g in sig.generators if len(g.dom) == 2})
-['add2', 'add3', 'mul2', 'mul3']
+['add2', 'add3', 'mul2', 'mul3', 'recurrent3x2']
 
 The logic generators are shared: ``Smooth`` relaxes the very generators that
 ``Boolean`` computes exactly, and adds the ``group_sum`` read-out.
